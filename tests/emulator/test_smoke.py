@@ -32,4 +32,4 @@ async def test_limits_count_requests(client: httpx.AsyncClient) -> None:
     second = await client.get(f"{API}/limits")
     assert first.headers["sforce-limit-info"] == "api-usage=1/15000"
     assert second.headers["sforce-limit-info"] == "api-usage=2/15000"
-    assert second.json()["DailyApiRequests"] == {"Max": 15000, "Remaining": 13998}
+    assert second.json()["DailyApiRequests"] == {"Max": 15000, "Remaining": 14998}

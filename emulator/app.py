@@ -11,11 +11,12 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 from emulator import bulk, composite, control, describe, meta, oauth, query, seed, sobjects
 from emulator.config import EmulatorConfig
 from emulator.errors import OAuthError, SalesforceError
-from emulator.middleware import EmulatorMiddleware
+from emulator.middleware import RAW_SEND_KEY, EmulatorMiddleware
 from emulator.org import Org
 from emulator.responses import json_response
 
@@ -60,6 +61,14 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return json_response(request, [{"errorCode": "UNKNOWN_EXCEPTION", "message": message}], 500)
 
 
+class _OrgApp(Starlette):
+    """Starlette, plus the server's raw ``send`` in the scope so a fault can drop a connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND_KEY] = send
+        await super().__call__(scope, receive, send)
+
+
 def all_routes() -> list[BaseRoute]:
     """Every route of the org, Salesforce's and the control endpoints."""
     return [
@@ -77,7 +86,7 @@ def all_routes() -> list[BaseRoute]:
 def create_app(config: EmulatorConfig | None = None, org: Org | None = None) -> Starlette:
     """Build the app for ``config`` (the demo org by default), or around an existing ``org``."""
     org = org or Org.create(config or EmulatorConfig(), seed.seeder_for(config))
-    app = Starlette(
+    app = _OrgApp(
         routes=all_routes(),
         middleware=[Middleware(EmulatorMiddleware, org=org)],
         exception_handlers={

@@ -23,6 +23,8 @@ from emulator.errors import SalesforceError, invalid_session, not_found
 from emulator.org import FaultRule, Org, RequestLogEntry
 from emulator.responses import JSON_MEDIA_TYPE, dumps
 
+#: Where the app puts the server's own ``send`` (see :func:`_drop_connection`).
+RAW_SEND_KEY = "emulator.raw_send"
 _DATA_PATH = re.compile(r"^/services/data/v(\d+)\.(\d)(?:/|$)")
 
 
@@ -75,7 +77,7 @@ class EmulatorMiddleware:
                 await asyncio.sleep(rule.delay_ms / 1000)
             if rule.drop:
                 entry.status = 0
-                _drop_connection(send)
+                _drop_connection(scope.get(RAW_SEND_KEY, send))
                 return
             if rule.status is not None:
                 entry.status = rule.status
@@ -131,7 +133,8 @@ def _drop_connection(send: Send) -> None:
     """Close the TCP connection without an answer, as a dying proxy or network would.
 
     uvicorn's ``send`` is a bound method of the request cycle, which holds the transport;
-    aborting it is the only way an ASGI app can hang up. Anywhere else (an in-process ASGI
+    aborting it is the only way an ASGI app can hang up. Starlette wraps ``send`` in its error
+    middleware, so the app keeps the server's original under ``RAW_SEND_KEY`` in the scope. Anywhere else (an in-process ASGI
     transport) the error propagates to the client as a failed request.
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)

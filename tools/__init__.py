@@ -1,0 +1,1 @@
+"""One module per Salesforce action: its input model and handler."""

@@ -53,7 +53,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # A bug in the emulator, never a client mistake: answer as Salesforce does for its own bugs.
     error_id = f"{secrets.randbelow(10**10)}-{secrets.randbelow(10**6)}"
-    logger.exception("unexpected error, ErrorId %s", error_id, exc_info=exc)
+    logger.error("unexpected error, ErrorId %s", error_id, exc_info=exc)
     message = (
         "An unexpected error occurred. Please include this ErrorId if you contact support: "
         f"{error_id}"

@@ -34,7 +34,8 @@ class SalesforceError(Exception):
 
     def body(self) -> list[dict[str, Any]]:
         """The JSON body Salesforce sends for this error."""
-        entry: dict[str, Any] = {**self.extra, "message": self.message, "errorCode": self.error_code}
+        entry: dict[str, Any] = {**self.extra, "message": self.message}
+        entry["errorCode"] = self.error_code
         if self.fields is not None:
             entry["fields"] = self.fields
         return [entry]

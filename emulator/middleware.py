@@ -33,6 +33,8 @@ def _served(major: int, minor: int) -> bool:
 
 
 def _bearer(scope: Scope) -> str | None:
+    name: bytes
+    value: bytes
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")

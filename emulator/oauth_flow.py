@@ -136,7 +136,9 @@ class FlowState:
         self._pending[pending_id] = pending
         return pending_id
 
-    def _purge(self, entries: dict[str, PendingAuthorization] | dict[str, AuthorizationCode]) -> None:
+    def _purge(
+        self, entries: dict[str, PendingAuthorization] | dict[str, AuthorizationCode]
+    ) -> None:
         # Drop expired entries, then the oldest, so a flood of authorize requests cannot grow
         # memory without bound.
         now = self._clock()

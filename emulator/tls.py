@@ -49,8 +49,9 @@ def _still_valid(cert_path: Path) -> bool:
 
 def ensure_certificates(folder: Path) -> TlsFiles:
     """The CA and server certificate in ``folder``, made on first use."""
-    files = TlsFiles(cert=folder / "cert.pem", key=folder / "key.pem", ca=folder / "ca.pem")
-    if all(p.exists() for p in (files.cert, files.key, files.ca)) and _still_valid(files.cert):
+    ca_path = folder / "ca.pem"
+    files = TlsFiles(cert=folder / "cert.pem", key=folder / "key.pem", ca=ca_path)
+    if all(p.exists() for p in (files.cert, files.key, ca_path)) and _still_valid(files.cert):
         return files
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -106,7 +107,7 @@ def ensure_certificates(folder: Path) -> TlsFiles:
         .sign(ca_key, hashes.SHA256())
     )
 
-    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))  # type: ignore[union-attr]
+    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     files.cert.write_bytes(
         cert.public_bytes(serialization.Encoding.PEM)
         + ca_cert.public_bytes(serialization.Encoding.PEM)

@@ -1,21 +1,160 @@
-"""callforce's settings, read once from the environment (prefix ``CALLFORCE_``) at the edge."""
+"""callforce's settings, read once from the environment (prefix ``CALLFORCE_``) at the edge.
+
+The CLI builds one :class:`Settings` and passes it down; nothing below the CLI reads
+``os.environ``. Secrets are ``SecretStr``: they never show in a repr, a log line or an error.
+Lists (``CALLFORCE_API_TOKENS``, ``CALLFORCE_ALLOWED_HOSTS``) are comma-separated or JSON.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Length of the token encryption key (AES-256).
+KEY_BYTES = 32
 
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("callforce", appauthor=False))
 
 
+def _split_list(value: Any) -> Any:
+    """``a,b`` or ``["a", "b"]`` from the environment; lists pass through."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 class Settings(BaseSettings):
     """Every setting of callforce. Secrets are never logged or shown."""
 
-    model_config = SettingsConfigDict(env_prefix="CALLFORCE_", extra="ignore")
+    # hide_input_in_errors: a rejected secret must not be echoed in the validation error.
+    model_config = SettingsConfigDict(
+        env_prefix="CALLFORCE_", extra="ignore", hide_input_in_errors=True
+    )
 
-    home: Path = Field(default_factory=_default_home, description="Where callforce keeps state.")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Where callforce keeps its state: the connection store and the key file.",
+    )
+    production_login_url: str = Field(
+        default="https://login.salesforce.com",
+        description="Login host for production and Developer Edition orgs.",
+    )
+    sandbox_login_url: str = Field(
+        default="https://test.salesforce.com", description="Login host for sandbox orgs."
+    )
+    client_id: str | None = Field(
+        default=None, description="Consumer key of the connected app callforce signs in with."
+    )
+    client_secret: SecretStr | None = Field(
+        default=None,
+        description="Consumer secret of the connected app (when the app requires one).",
+    )
+    ca_bundle: Path | None = Field(
+        default=None,
+        description="Extra CA certificates (PEM) to trust besides the system's, e.g. the "
+        "emulator's local CA.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Token encryption key: 32 random bytes, base64. Without it a key file "
+        "`<home>/secret.key` (mode 0600) is generated and used.",
+    )
+    api_version: str = Field(
+        default="62.0",
+        pattern=r"^[1-9][0-9]\.0$",
+        description="Salesforce REST API version, e.g. 62.0.",
+    )
+    call_deadline_seconds: float = Field(
+        default=8.0,
+        gt=0,
+        le=120,
+        description="Upper bound for one Salesforce call, token refresh and retries included.",
+    )
+    connect_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="Timeout for opening a TCP/TLS connection to Salesforce.",
+    )
+    describe_ttl_seconds: float = Field(
+        default=900,
+        ge=0,
+        description="How long an object's describe is reused before it is re-read.",
+    )
+    default_connection: str | None = Field(
+        default=None,
+        description="Connection used when a tool call names none (else the store's default).",
+    )
+    time_zone: str = Field(
+        default="UTC", description="IANA time zone for datetimes given without an offset."
+    )
+    date_order: Literal["MDY", "DMY"] = Field(
+        default="MDY", description="How an ambiguous spoken date such as 03/04 is read."
+    )
+    http_host: str = Field(
+        default="127.0.0.1", description="Bind address of the Streamable HTTP transport."
+    )
+    http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP transport.")
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Bearer tokens MCP clients must present over HTTP (required on a public "
+        "bind). Never forwarded to Salesforce.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the HTTP transport answers to (DNS-rebinding protection).",
+    )
+    read_only: bool = Field(default=False, description="Expose only tools that do not write.")
+
+    @field_validator("api_tokens", "allowed_hosts", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("production_login_url", "sandbox_login_url")
+    @classmethod
+    def _login_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("a login URL starts with https://")
+        return value.rstrip("/")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_key(value.get_secret_value())
+        return value
+
+
+def decode_key(text: str) -> bytes:
+    """The 32 key bytes of a base64 key (standard or URL-safe alphabet); ValueError if not."""
+    raw = text.strip()
+    try:
+        key = base64.b64decode(raw.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the secret key is not base64") from None
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"the secret key must be {KEY_BYTES} bytes, base64-encoded")
+    return key

@@ -25,25 +25,45 @@ from typing import Any
 
 from emulator.schema import NUMBER_TYPES, TEXT_TYPES, FieldSchema, ObjectSchema, Schema
 from emulator.soql.context import Env, Row
-from emulator.soql.errors import INVALID_FIELD, QueryProblem, no_such_column, unknown_relationship
+from emulator.soql.errors import INVALID_FIELD, LocatedError, no_such_column, unknown_relationship
 from emulator.soql.syntax import Path, Pos
 
 Getter = Callable[[Row], Any]
 
 _ADDRESS_KEYS = (
-    ("city", "City"), ("country", "Country"), ("geocodeAccuracy", "GeocodeAccuracy"),
-    ("latitude", "Latitude"), ("longitude", "Longitude"), ("postalCode", "PostalCode"),
-    ("state", "State"), ("street", "Street"),
+    ("city", "City"),
+    ("country", "Country"),
+    ("geocodeAccuracy", "GeocodeAccuracy"),
+    ("latitude", "Latitude"),
+    ("longitude", "Longitude"),
+    ("postalCode", "PostalCode"),
+    ("state", "State"),
+    ("street", "Street"),
 )
 
 #: The fields of the polymorphic ``Name`` entity, with their types.
 NAME_ENTITY_FIELDS: dict[str, str] = {
-    "Id": "id", "Name": "string", "FirstName": "string", "LastName": "string",
-    "Alias": "string", "Email": "email", "Phone": "phone", "Title": "string",
-    "Type": "picklist", "Username": "string", "IsActive": "boolean", "UserRoleId": "reference",
-    "ProfileId": "reference", "RecordTypeId": "reference", "CommunityNickname": "string",
-    "LastReferencedDate": "datetime", "LastViewedDate": "datetime", "NameOrAlias": "string",
-    "SmallPhotoUrl": "url", "MediumPhotoUrl": "url", "FullPhotoUrl": "url",
+    "Id": "id",
+    "Name": "string",
+    "FirstName": "string",
+    "LastName": "string",
+    "Alias": "string",
+    "Email": "email",
+    "Phone": "phone",
+    "Title": "string",
+    "Type": "picklist",
+    "Username": "string",
+    "IsActive": "boolean",
+    "UserRoleId": "reference",
+    "ProfileId": "reference",
+    "RecordTypeId": "reference",
+    "CommunityNickname": "string",
+    "LastReferencedDate": "datetime",
+    "LastViewedDate": "datetime",
+    "NameOrAlias": "string",
+    "SmallPhotoUrl": "url",
+    "MediumPhotoUrl": "url",
+    "FullPhotoUrl": "url",
 }
 NAME_ENTITY = "Name"
 
@@ -184,11 +204,11 @@ def resolve(schema: Schema, obj: ObjectSchema, path: Path) -> FieldPath:
             continue
         ref = current.relationship(part)
         if ref is None or ref.relationship_name is None:
-            raise QueryProblem(path.pos, INVALID_FIELD, unknown_relationship(part))
+            raise LocatedError(path.pos, INVALID_FIELD, unknown_relationship(part))
         polymorphic = len(ref.reference_to) > 1
         if polymorphic and index < len(parts) - 2:
             # The Name entity has no relationships of its own.
-            raise QueryProblem(path.pos, INVALID_FIELD, unknown_relationship(parts[index + 1]))
+            raise LocatedError(path.pos, INVALID_FIELD, unknown_relationship(parts[index + 1]))
         target = None if polymorphic else ref.reference_to[0]
         hops.append(Hop(ref.relationship_name, ref.name, target, polymorphic))
         current = schema.get_object(target) if target else None
@@ -196,12 +216,12 @@ def resolve(schema: Schema, obj: ObjectSchema, path: Path) -> FieldPath:
     if current is not None:
         field = current.field(last)
         if field is None:
-            raise QueryProblem(path.pos, INVALID_FIELD, no_such_column(last, current.name))
+            raise LocatedError(path.pos, INVALID_FIELD, no_such_column(last, current.name))
         return FieldPath(tuple(hops), column_of(field, current), path.pos)
     if hops[-1].polymorphic:
         canonical = next((n for n in NAME_ENTITY_FIELDS if n.lower() == last.lower()), None)
         if canonical is None:
-            raise QueryProblem(path.pos, INVALID_FIELD, no_such_column(last, NAME_ENTITY))
+            raise LocatedError(path.pos, INVALID_FIELD, no_such_column(last, NAME_ENTITY))
         column = Column(
             canonical,
             NAME_ENTITY_FIELDS[canonical],

@@ -50,7 +50,11 @@ class Env:
         self._parents[key] = found
         return found
 
-    def url(self, sobject: str, record_id: str) -> str:
-        """The ``attributes.url`` of a record."""
-        id18 = record_id if len(record_id) == 18 else to18(record_id)
-        return f"/services/data/v{self.api_version}/sobjects/{sobject}/{id18}"
+    def url_prefix(self, sobject: str) -> str:
+        """The ``attributes.url`` of a record of ``sobject`` without the id."""
+        return f"/services/data/v{self.api_version}/sobjects/{sobject}/"
+
+
+def id18(record_id: str) -> str:
+    """The 18-character form of a stored id (stored ids normally are already)."""
+    return record_id if len(record_id) == 18 else to18(record_id)

@@ -15,6 +15,11 @@ INVALID_FIELD = "INVALID_FIELD"
 INVALID_TYPE = "INVALID_TYPE"
 INVALID_QUERY_FILTER_OPERATOR = "INVALID_QUERY_FILTER_OPERATOR"
 NUMBER_OUTSIDE_VALID_RANGE = "NUMBER_OUTSIDE_VALID_RANGE"
+QUERY_TOO_COMPLICATED = "QUERY_TOO_COMPLICATED"
+
+TOO_COMPLICATED = (
+    "Query is either selecting too many fields or the filter conditions are too complicated."
+)
 
 _CUSTOM_FIELD_HINT = (
     "If you are attempting to use a custom field, be sure to append the '__c' after the custom "
@@ -36,19 +41,22 @@ class SoqlError(Exception):
         self.message = message
 
 
-class QueryProblem(Exception):
+class LocatedError(Exception):
     """A refusal found while reading or checking a query, before the text is attached; the public
     entry point turns it into a :class:`SoqlError` with :func:`locate`."""
 
-    def __init__(self, pos: Pos, error_code: str, explanation: str) -> None:
+    def __init__(self, pos: Pos | None, error_code: str, explanation: str) -> None:
         super().__init__(explanation)
         self.pos = pos
         self.error_code = error_code
         self.explanation = explanation
 
 
-def locate(text: str, pos: Pos, error_code: str, explanation: str) -> SoqlError:
-    """A :class:`SoqlError` whose message echoes ``text`` with a caret at ``pos``."""
+def locate(text: str, pos: Pos | None, error_code: str, explanation: str) -> SoqlError:
+    """A :class:`SoqlError` whose message echoes ``text`` with a caret at ``pos`` (just the
+    explanation when the refusal has no position)."""
+    if pos is None:
+        return SoqlError(error_code, explanation)
     lines = text.split("\n")
     line = lines[pos.row - 1] if 0 < pos.row <= len(lines) else text
     caret = " " * (pos.column - 1) + "^"

@@ -15,17 +15,29 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from emulator.soql.errors import MALFORMED_QUERY, QueryProblem
+from emulator.soql.errors import MALFORMED_QUERY, LocatedError
 from emulator.soql.syntax import Value
 
 _SIMPLE_ESCAPES = {
-    "n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t",
-    "b": "\b", "B": "\b", "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\",
+    "n": "\n",
+    "N": "\n",
+    "r": "\r",
+    "R": "\r",
+    "t": "\t",
+    "T": "\t",
+    "b": "\b",
+    "B": "\b",
+    "f": "\f",
+    "F": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
 }
 _HEX = frozenset("0123456789abcdefABCDEF")
 
-def _bad_escape(value: Value, sequence: str) -> QueryProblem:
-    return QueryProblem(
+
+def _bad_escape(value: Value, sequence: str) -> LocatedError:
+    return LocatedError(
         value.pos,
         MALFORMED_QUERY,
         f"Invalid string literal {value.raw}. Illegal character sequence '{sequence}' in string "
@@ -71,8 +83,13 @@ def like_matcher(value: Value) -> Callable[[str], bool]:
     match first), which is exact for such segments and linear in the value: a hostile pattern
     like ``%a%a%a…%b`` cannot make the match backtrack exponentially.
     """
+    decoded = _decode(value, like=True)
+    if not any(wildcard and char == "_" for char, wildcard in decoded):
+        fast = _literal_runs_matcher(decoded)
+        if fast is not None:
+            return fast
     segments: list[list[str]] = [[]]
-    for char, wildcard in _decode(value, like=True):
+    for char, wildcard in decoded:
         if wildcard and char == "%":
             segments.append([])
         else:
@@ -101,6 +118,34 @@ def like_matcher(value: Value) -> Callable[[str], bool]:
     return match
 
 
+def _literal_runs_matcher(decoded: list[tuple[str, bool]]) -> Callable[[str], bool] | None:
+    """Plain string tests for the common patterns without ``_``: ``abc``, ``abc%``, ``%abc``,
+    ``%abc%`` (compared in lower case)."""
+    runs = [""]
+    for char, wildcard in decoded:
+        if wildcard:
+            runs.append("")
+        else:
+            runs[-1] += char
+    runs = [run.lower() for run in runs]
+    if len(runs) == 1:
+        whole = runs[0]
+        return lambda text: text.lower() == whole
+    if len(runs) == 2:
+        head, tail = runs
+        least = len(head) + len(tail)
+
+        def ends(text: str) -> bool:
+            low = text.lower()
+            return len(low) >= least and low.startswith(head) and low.endswith(tail)
+
+        return ends
+    if len(runs) == 3 and runs[0] == "" and runs[2] == "":
+        middle = runs[1]
+        return lambda text: middle in text.lower()
+    return None
+
+
 def number_value(value: Value) -> int | float:
     """The number a numeric literal denotes."""
     text = value.raw
@@ -124,8 +169,8 @@ def datetime_value(value: Value) -> str:
     return instant_key(parsed)
 
 
-def _bad_value(value: Value) -> QueryProblem:
-    return QueryProblem(value.pos, MALFORMED_QUERY, f"unexpected token: '{value.raw}'")
+def _bad_value(value: Value) -> LocatedError:
+    return LocatedError(value.pos, MALFORMED_QUERY, f"unexpected token: '{value.raw}'")
 
 
 def instant_key(moment: dt.datetime) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from emulator.soql.date_literals import FIXED_LITERALS, N_LITERALS
-from emulator.soql.errors import MALFORMED_QUERY, QueryProblem
+from emulator.soql.errors import MALFORMED_QUERY, LocatedError
 from emulator.soql.syntax import (
     AggregateItem,
     BoolOp,
@@ -38,9 +38,9 @@ def _pos(token: Token) -> Pos:
     return Pos(token.line or 1, token.column or 1)
 
 
-def unexpected(token: Token) -> QueryProblem:
+def unexpected(token: Token) -> LocatedError:
     """Salesforce's "unexpected token" refusal, pointing at ``token``."""
-    return QueryProblem(_pos(token), MALFORMED_QUERY, f"unexpected token: '{token.value}'")
+    return LocatedError(_pos(token), MALFORMED_QUERY, f"unexpected token: '{token.value}'")
 
 
 def _integer(token: Token) -> int:
@@ -50,7 +50,7 @@ def _integer(token: Token) -> int:
 
 
 class _Builder(Transformer[Token, Any]):
-    """Builds syntax nodes bottom-up; raises :class:`QueryProblem` for bad literals."""
+    """Builds syntax nodes bottom-up; raises :class:`LocatedError` for bad literals."""
 
     def start(self, children: list[Any]) -> Select:
         select: Select = children[0]
@@ -91,7 +91,7 @@ class _Builder(Transformer[Token, Any]):
         return Call(name.value.upper(), arg, _pos(name))
 
     def alias(self, children: list[Token]) -> str:
-        return children[0].value
+        return str(children[0].value)
 
     def aggregate_item(self, children: list[Any]) -> AggregateItem:
         return AggregateItem(children[0], children[1] if len(children) > 1 else None)
@@ -193,10 +193,10 @@ class _Builder(Transformer[Token, Any]):
         return OrderItem(expr, descending, nulls_first)
 
     def direction(self, children: list[Token]) -> str:
-        return children[0].value.upper()
+        return str(children[0].value).upper()
 
     def nulls(self, children: list[Token]) -> str:
-        return children[1].value.upper()
+        return str(children[1].value).upper()
 
     def limit(self, children: list[Token]) -> tuple[str, int]:
         return ("limit", _integer(children[1]))
@@ -217,28 +217,30 @@ def _end_pos(text: str) -> Pos:
 
 
 def parse_syntax(text: str) -> Select:
-    """The syntax tree of ``text`` (already stripped); :class:`QueryProblem` when malformed."""
+    """The syntax tree of ``text`` (already stripped); :class:`LocatedError` when malformed."""
     try:
-        tree: Select = _parser().parse(text)
+        tree = cast(Select, _parser().parse(text))
     except UnexpectedToken as exc:
         token: Token = exc.token
         if token.type == "$END":
-            raise QueryProblem(_end_pos(text), MALFORMED_QUERY, "unexpected token: '<EOF>'") from None
+            raise LocatedError(
+                _end_pos(text), MALFORMED_QUERY, "unexpected token: '<EOF>'"
+            ) from None
         raise unexpected(token) from None
     except UnexpectedCharacters as exc:
         raise _bad_character(text, exc) from None
     except UnexpectedInput as exc:  # pragma: no cover - LALR reports the two kinds above
-        raise QueryProblem(_end_pos(text), MALFORMED_QUERY, str(exc)) from None
+        raise LocatedError(_end_pos(text), MALFORMED_QUERY, str(exc)) from None
     return tree
 
 
-def _bad_character(text: str, exc: UnexpectedCharacters) -> QueryProblem:
-    char = text[exc.pos_in_stream]
+def _bad_character(text: str, exc: UnexpectedCharacters) -> LocatedError:
+    char = text[exc.pos_in_stream or 0]
     if char == "'":
         # An unterminated string literal: Salesforce's lexer reports the end of the input.
         end = _end_pos(text)
         explanation = f"line {end.row}:{end.column - 1} mismatched character '<EOF>' expecting '''"
-        return QueryProblem(end, MALFORMED_QUERY, explanation)
+        return LocatedError(end, MALFORMED_QUERY, explanation)
     pos = Pos(exc.line, exc.column)
     explanation = f"line {pos.row}:{pos.column - 1} no viable alternative at character '{char}'"
-    return QueryProblem(pos, MALFORMED_QUERY, explanation)
+    return LocatedError(pos, MALFORMED_QUERY, explanation)

@@ -57,9 +57,7 @@ class SubqueryItem:
 
 SelectItem = Path | AggregateItem | SubqueryItem
 
-ValueKind = Literal[
-    "string", "number", "date", "datetime", "null", "boolean", "date_literal"
-]
+ValueKind = Literal["string", "number", "date", "datetime", "null", "boolean", "date_literal"]
 
 
 @dataclass(frozen=True, slots=True)

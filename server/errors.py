@@ -1,0 +1,268 @@
+# ruff: noqa: N818 - the names say what happened (NotFound, Timeout); "Error" would only add noise
+"""callforce's exceptions: one tree, each with a ``message`` that is safe to show an agent.
+
+The tools layer turns a :class:`CallforceError` into an MCP ``ToolError`` carrying ``message``,
+at one boundary. A message never holds a token, a file path or a traceback; it says what
+happened and, where it can, what to do next. ``str(error) == error.message``.
+
+::
+
+    CallforceError
+    ├── ConnectionNotFound        no connection by that name (names the known ones)
+    ├── NeedsReconnect            the org must be connected again (refresh refused, 401 after it)
+    ├── OAuthFailure              the token endpoint said no: ``error`` + ``error_description``
+    ├── InvalidInstanceUrl        a token response pointed at a host we do not send tokens to
+    ├── StoredTokenUnreadable     a stored token does not decrypt (key changed, row tampered)
+    ├── RequestRefused            callforce will not send this request (path off the instance …)
+    ├── Timeout                   Salesforce did not answer within the call deadline
+    ├── TransportError            Salesforce could not be reached
+    ├── OutcomeUnknown            a write was sent, then the connection dropped
+    └── SalesforceAPIError        Salesforce answered an error: status, error_code, fields
+        ├── InvalidRequest        400 and the other 4xx: MALFORMED_QUERY, INVALID_FIELD, …
+        ├── SessionInvalid        401 INVALID_SESSION_ID (surfaces only when refresh is impossible)
+        ├── Forbidden             403
+        │   └── RequestLimitExceeded   403 REQUEST_LIMIT_EXCEEDED
+        ├── NotFound              404
+        │   └── UnknownObject     describe of an object the org does not have
+        └── ServerError           5xx, SERVER_UNAVAILABLE
+
+Mapping of Salesforce answers (:func:`error_from_response`; CONTRACT.md §9):
+
+=============================  ==============================
+HTTP status / errorCode        class
+=============================  ==============================
+errorCode SERVER_UNAVAILABLE   ServerError (whatever the status)
+400, 405, 409, 410, 412, 415   InvalidRequest (errorCode kept)
+401                            SessionInvalid
+403 REQUEST_LIMIT_EXCEEDED     RequestLimitExceeded
+403 (other codes)              Forbidden
+404                            NotFound
+500–599                        ServerError
+any other status >= 400        SalesforceAPIError
+=============================  ==============================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+#: Longest Salesforce message carried into an error (SOQL errors echo the whole query).
+_MAX_MESSAGE = 1500
+
+
+class CallforceError(Exception):
+    """Root of every callforce error; ``message`` is plain text safe for the agent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConnectionNotFound(CallforceError):
+    """No connection by that name, or no default connection; names the known ones."""
+
+    def __init__(self, name: str | None, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = list(known)
+        if not self.known:
+            message = "No Salesforce org is connected yet: run `callforce connect`."
+        elif name is None:
+            message = (
+                f"No default Salesforce connection is set; name one of: {', '.join(self.known)}."
+            )
+        else:
+            message = (
+                f"There is no Salesforce connection named '{name}'; "
+                f"known connections: {', '.join(self.known)}."
+            )
+        super().__init__(message)
+
+
+class NeedsReconnect(CallforceError):
+    """The connection's tokens no longer work; a person must connect the org again."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"The Salesforce connection '{name}' needs to be reconnected: run "
+            f"`callforce connect --name {name}` or use the connect page."
+        )
+
+
+class OAuthFailure(CallforceError):
+    """The OAuth token (or revoke) endpoint refused: Salesforce's ``error`` and description."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        self.error = error
+        self.description = description
+        detail = f"{error}: {description}" if description else error
+        super().__init__(f"Salesforce refused the sign-in ({_clip(detail, 300)}).")
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """``invalid_grant``: the grant itself is dead; only a new sign-in helps."""
+        return self.error == "invalid_grant"
+
+
+class InvalidInstanceUrl(CallforceError):
+    """A token response named an instance that is not https on a Salesforce domain."""
+
+    def __init__(self, instance_url: str) -> None:
+        self.instance_url = instance_url
+        super().__init__(
+            f"Salesforce's sign-in answer named an unexpected instance "
+            f"'{_clip(instance_url, 200)}'; it must be https on a Salesforce domain."
+        )
+
+
+class StoredTokenUnreadable(CallforceError):
+    """A stored token does not decrypt: the secret key changed, or the row was tampered with."""
+
+    def __init__(self, connection: str) -> None:
+        self.connection = connection
+        super().__init__(
+            f"The stored tokens of connection '{connection}' cannot be decrypted; connect it again."
+        )
+
+
+class RequestRefused(CallforceError):
+    """callforce will not send this request (it would leave the instance or the API)."""
+
+
+class Timeout(CallforceError):
+    """Salesforce did not answer within the call deadline."""
+
+    def __init__(self, seconds: float, *, operation: str | None = None) -> None:
+        self.seconds = seconds
+        self.operation = operation
+        message = f"Salesforce did not answer within {seconds:g} s."
+        if operation:
+            message += f" The {operation} may or may not have happened; check before retrying."
+        super().__init__(message)
+
+
+class TransportError(CallforceError):
+    """Salesforce could not be reached; ``request_sent`` says whether the request went out."""
+
+    def __init__(self, detail: str = "", *, request_sent: bool = False) -> None:
+        self.request_sent = request_sent
+        message = "Could not reach Salesforce"
+        super().__init__(f"{message} ({detail})." if detail else f"{message}.")
+
+
+class OutcomeUnknown(CallforceError):
+    """A non-idempotent write was sent, then the connection dropped before the answer."""
+
+    def __init__(self, operation: str = "write") -> None:
+        self.operation = operation
+        super().__init__(
+            f"The connection to Salesforce dropped after the {operation} was sent. "
+            f"The {operation} may or may not have happened; check before retrying, "
+            "or use upsert with an external id."
+        )
+
+
+class SalesforceAPIError(CallforceError):
+    """Salesforce answered an error status; its first error entry, and all of them."""
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: Sequence[str] = (),
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.salesforce_message = message
+        self.fields = list(fields)
+        self.errors = list(errors)
+        text = f"Salesforce answered {status} {error_code}: {_clip(message, _MAX_MESSAGE)}"
+        if self.fields:
+            text += f" (fields: {', '.join(self.fields)})"
+        super().__init__(text)
+
+
+class InvalidRequest(SalesforceAPIError):
+    """400 family: the request is wrong (query, field, value); ``error_code`` says how."""
+
+
+class SessionInvalid(SalesforceAPIError):
+    """401 INVALID_SESSION_ID that a refresh could not cure."""
+
+
+class Forbidden(SalesforceAPIError):
+    """403: the user or org may not do this."""
+
+
+class RequestLimitExceeded(Forbidden):
+    """403 REQUEST_LIMIT_EXCEEDED: the org's API limit is used up; not retried."""
+
+
+class NotFound(SalesforceAPIError):
+    """404: no such record, object or resource."""
+
+
+class UnknownObject(NotFound):
+    """The org has no object by that name; suggests the closest names."""
+
+    def __init__(self, sobject: str, suggestions: Sequence[str] = ()) -> None:
+        self.sobject = sobject
+        self.suggestions = list(suggestions)
+        super().__init__(404, "NOT_FOUND", "The requested resource does not exist")
+        hint = f" (did you mean {' or '.join(self.suggestions)}?)" if self.suggestions else ""
+        self.message = f"Salesforce has no object named '{_clip(sobject, 80)}'{hint}."
+        self.args = (self.message,)
+
+
+class ServerError(SalesforceAPIError):
+    """5xx or SERVER_UNAVAILABLE: Salesforce failed; idempotent calls are retried once."""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _entries(body: bytes) -> list[dict[str, Any]]:
+    """Salesforce's error array (or a single error object) as a list of dicts."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return []
+    return [entry for entry in data if isinstance(entry, dict)]
+
+
+def error_from_response(status: int, body: bytes) -> SalesforceAPIError:
+    """The typed error for an answer with status >= 400 (see the table in the module doc)."""
+    errors = _entries(body)
+    first = errors[0] if errors else {}
+    code = first.get("errorCode") or first.get("statusCode") or first.get("error")
+    message = first.get("message") or first.get("error_description")
+    fields = first.get("fields")
+    error_code = str(code) if code else f"HTTP_{status}"
+    text = str(message) if message else "(no message)"
+    field_names = [str(name) for name in fields] if isinstance(fields, list) else []
+    cls: type[SalesforceAPIError]
+    if error_code == "SERVER_UNAVAILABLE" or 500 <= status <= 599:
+        cls = ServerError
+    elif status == 401:
+        cls = SessionInvalid
+    elif status == 403:
+        cls = RequestLimitExceeded if error_code == "REQUEST_LIMIT_EXCEEDED" else Forbidden
+    elif status == 404:
+        cls = NotFound
+    elif 400 <= status <= 499:
+        cls = InvalidRequest
+    else:
+        cls = SalesforceAPIError
+    return cls(status, error_code, text, field_names, errors)

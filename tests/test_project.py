@@ -1,0 +1,51 @@
+"""Project gates that run with the test suite: lint, types, and the README's promises."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _quickstart_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section, flags=re.DOTALL)
+
+
+def test_quickstart_has_two_commands() -> None:
+    """The README's quickstart is exactly two commands: run the demo, run the tests."""
+    commands = _quickstart_commands()
+    assert len(commands) == 2
+    assert all("\n" not in command for command in commands)
+    assert commands[0].endswith("callforce demo")
+    assert '".[test]"' in commands[1]
+    assert commands[1].endswith("pytest")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run runs the README's test command verbatim."""
+    script = (ROOT / ".ci" / "run").read_text()
+    assert _quickstart_commands()[1] in script.splitlines()
+
+
+def test_ruff_is_clean() -> None:
+    """ruff finds nothing in the project."""
+    result = subprocess.run(
+        [BIN / "ruff", "check", "--quiet", "--no-cache", str(ROOT)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    """mypy --strict (configured in pyproject.toml) finds nothing in the packages."""
+    result = subprocess.run(
+        [BIN / "mypy", "--config-file", str(ROOT / "pyproject.toml")],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -278,7 +278,7 @@ async def job_root(request: Request) -> Response:
     body = await read_json(request)
     state = body.get("state") if isinstance(body, dict) else None
     if state == "UploadComplete" and job.state == "Open":
-        _close(job)
+        job.state = "UploadComplete"
     elif state == "Aborted" and job.state in _OPEN_STATES:
         job.state = "Aborted"
     else:
@@ -323,7 +323,8 @@ async def results(request: Request) -> Response:
     elif kind == "failed":
         header, rows = ["sf__Id", "sf__Error", *job.header], job.failures
     else:
-        done = job.state in ("JobComplete",)
+        _read_table(job)  # an aborted job's rows were never parsed
+        done = job.state == "JobComplete"
         header, rows = job.header, [] if done else job.rows[job.next_row :]
     buffer = io.StringIO()
     writer = csv.writer(
@@ -341,33 +342,41 @@ async def results(request: Request) -> Response:
 # --- processing ---------------------------------------------------------------------------
 
 
-def _close(job: IngestJob) -> None:
-    """UploadComplete: parse the CSV now; a job-level problem fails the whole job."""
-    job.state = "UploadComplete"
+def _parse(job: IngestJob) -> None:
+    """Read the uploaded CSV (first poll after UploadComplete); a job-level problem fails the
+    whole job, as Salesforce reports it while processing rather than when the job is closed."""
+    problem = _read_table(job)
+    if problem is None:
+        problem = next(
+            (f"InvalidBatch : Field name not found : {name}"
+             for name in job.header if _column(job.obj, name) is None),
+            None,
+        )
+    if problem is not None:
+        _fail(job, problem)
+    else:
+        job.state = "InProgress"
+
+
+def _read_table(job: IngestJob) -> str | None:
+    """Split the uploaded CSV into ``header`` and ``rows``; the job-level error, if any."""
     if job.data is None:
-        _fail(job, "InvalidBatch : No data was uploaded to this job")
-        return
+        return None if job.header else "InvalidBatch : No data was uploaded to this job"
     data, job.data = job.data, None
     first_break = data.find("\n")
     has_crlf = first_break > 0 and data[first_break - 1] == "\r"
-    if first_break >= 0 and has_crlf != (job.line_ending == "CRLF"):
-        _fail(
-            job,
-            "ClientInputError : LineEnding is invalid on user data. Current LineEnding "
-            f"setting is {job.line_ending}",
-        )
-        return
     try:
         reader = csv.reader(io.StringIO(data, newline=""), delimiter=DELIMITERS[job.delimiter])
         table = [row for row in reader if row]
     except csv.Error as exc:
-        _fail(job, f"ClientInputError : {exc}")
-        return
+        return f"ClientInputError : {exc}"
     job.header, job.rows = (table[0], table[1:]) if table else ([], [])
-    for name in job.header:
-        if _column(job.obj, name) is None:
-            _fail(job, f"InvalidBatch : Field name not found : {name}")
-            return
+    if first_break >= 0 and has_crlf != (job.line_ending == "CRLF"):
+        return (
+            "ClientInputError : LineEnding is invalid on user data. Current LineEnding "
+            f"setting is {job.line_ending}"
+        )
+    return None
 
 
 def _fail(job: IngestJob, message: str) -> None:
@@ -386,7 +395,7 @@ def _column(obj: ObjectSchema, name: str) -> tuple[str, str | None] | None:
 
 def _advance(request: Request, job: IngestJob) -> None:
     if job.state == "UploadComplete":
-        job.state = "InProgress"
+        _parse(job)
         job.modstamp = _now(request)
         return
     if job.state != "InProgress":

@@ -81,6 +81,7 @@ _DESCRIBE_ONLY_URLS = frozenset(
 #: were not recorded), so the emulator drops it after v48.
 _LAST_VERSION_WITH_DEFAULT_VALUES_URL = 48.0
 _RECENT_ITEMS = 5
+_MAX_RENDERED = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,9 @@ class DescribeCache:
             body = (
                 _substitute(dumps(ordered, pretty=True), version, instance) if pretty else compact
             )
+            if len(self._describes) >= _MAX_RENDERED:
+                # The instance comes from the Host header: bound what a client can make us keep.
+                self._describes.clear()
             found = self._describes[key] = _Rendered(body, _etag(compact))
         return found
 

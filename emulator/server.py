@@ -59,6 +59,7 @@ class BackgroundEmulator:
     ) -> None:
         uv_config, self.org = _uvicorn_config(config or EmulatorConfig(), host, port, tls)
         self._server = uvicorn.Server(uv_config)
+        self.tls = tls
         self._scheme = "https" if tls else "http"
         self._host = host
         self._thread = threading.Thread(target=self._run, name="callforce-emulator", daemon=True)

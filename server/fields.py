@@ -21,6 +21,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _NO_PICKLIST: Mapping[str, str] = MappingProxyType({})
 #: How alike a name must be (difflib ratio) to be offered as "did you mean …?".
 _SUGGEST_CUTOFF = 0.6
+_SUGGEST_MAX_CHARS = 100
 
 
 def _squash(text: str) -> str:
@@ -207,6 +208,8 @@ class ObjectInfo:
         Compares case-insensitively against API names and labels, as written and with
         punctuation and spaces removed ("company name" → Company, "E-mail" → Email).
         """
+        if len(name) > _SUGGEST_MAX_CHARS:
+            return []  # no field name is that long; and difflib's cost grows with the length
         word = _squash(name)
         # A whole word of the label counts too: "zip" → PostalCode ("Zip/Postal Code").
         scores = {

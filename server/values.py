@@ -16,7 +16,8 @@ The rules (these are the documented behaviour; tests/test_values.py checks each)
   problem; upsert leaves that to Salesforce (it may be an update); update only refuses clearing
   a required field.
 - ``None``, ``""`` or only whitespace means "empty": sent as ``null`` for a nillable field,
-  refused otherwise. Lists and objects are refused for single-value fields.
+  refused otherwise. Lists and objects are refused for single-value fields. Text for a parsed
+  type (number, date, phone, email, id…) longer than 255 characters is refused unparsed.
 - Text (string, url, encryptedstring): numbers become text, leading and trailing whitespace is
   trimmed; textarea keeps whitespace. Control characters other than tab, CR and LF are refused.
   Length is counted as Salesforce counts it (UTF-16 code units, so an emoji counts 2). Values are
@@ -54,8 +55,9 @@ The rules (these are the documented behaviour; tests/test_values.py checks each)
   as given on an unrestricted one. combobox: the same, never restricted. multipicklist: a list
   or "a;b", each matched, duplicates dropped, joined with ";".
 - reference and id: 15 or 18 letters and digits; the 18-character checksum is verified; the
-  18-character form is sent. With ``key_prefixes`` (object name → key prefix), the id's prefix
-  must belong to one of the field's target objects.
+  18-character form is sent. With ``key_prefixes`` (object name → key prefix), an id whose prefix
+  is another object's is refused ("an Account id, but the field takes a Contact or Lead id"); an
+  unknown prefix passes unless every target object's prefix is known.
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ _SHOWN_MAX = 60
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ESCAPES = MappingProxyType({c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))})
 _TEXT_TYPES = frozenset({"string", "url", "encryptedstring", "anyType"})
+#: Types whose text is parsed (dates, numbers, phones…): longer input is refused before any
+#: regular expression sees it, so a hostile value cannot make matching slow.
+_PARSED_MAX_CHARS = 255
+_UNPARSED_TYPES = _TEXT_TYPES | {"textarea", "picklist", "combobox", "multipicklist"}
 _INT32 = 2**31
 _MIN_YEAR, _MAX_YEAR = 1700, 4000
 
@@ -186,9 +192,7 @@ _WHITESPACE = re.compile(r"\s")
 _SPOKEN_AT = re.compile(r"\s+at\s+", re.IGNORECASE)
 _SPOKEN_DOT = re.compile(r"\s*\bdot\b\s*", re.IGNORECASE)
 
-_PHONE_EXTENSION = re.compile(
-    r"(?P<main>.*?)[\s,;]*(?:ext\.?|extension|x|#)\s*(?P<ext>\d{1,10})", re.IGNORECASE
-)
+_PHONE_EXTENSION = re.compile(r"(?:ext\.?|extension|x|#)\s*(\d{1,10})$", re.IGNORECASE)
 _PHONE_MAIN = re.compile(r"\+?[\d\s().\-/]+")
 _NOT_DIGIT = re.compile(r"\D")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -265,6 +269,18 @@ class _Context(NamedTuple):
         return now.astimezone(self.tz).date()
 
 
+def _context(
+    tz: ZoneInfo,
+    date_order: DateOrder,
+    key_prefixes: Mapping[str, str] | None,
+    now: datetime | None,
+) -> _Context:
+    # A wrong date_order is the caller's bug, not the agent's: a plain ValueError.
+    if date_order not in ("MDY", "DMY"):
+        raise ValueError(f"date_order must be 'MDY' or 'DMY', not {date_order!r}")
+    return _Context(tz, date_order, key_prefixes, now)
+
+
 # --- entry points -----------------------------------------------------------------------------
 
 
@@ -282,7 +298,8 @@ def coerce_record(
     """The JSON body for ``operation`` on ``obj``, or `ValueCoercionError` listing every problem.
 
     For an upsert, ``external_id_field`` names the field whose value (in ``data``) identifies
-    the record; it is checked and coerced like the others and stays in the result. ``now``
+    the record; it is checked and coerced like the others and stays in the result (other
+    operations ignore it). ``now``
     (default: the clock) anchors "today" and "tomorrow"; ``key_prefixes`` enables the check
     that a reference id points at the right kind of object.
     """
@@ -290,15 +307,13 @@ def coerce_record(
         raise ValueCoercionError(
             [FieldProblem("data", 'data must be an object of fields, e.g. {"LastName": "Smith"}')]
         )
-    ctx = _Context(tz, date_order, key_prefixes, now)
+    ctx = _context(tz, date_order, key_prefixes, now)
     problems: list[FieldProblem] = []
     out: dict[str, Any] = {}
     seen: set[str] = set()
     key_field = (
         _external_id_field(obj, external_id_field, problems) if operation == "upsert" else None
     )
-    if date_order not in ("MDY", "DMY"):
-        raise ValueError(f"date_order must be 'MDY' or 'DMY', not {date_order!r}")
     if operation in ("create", "upsert") and not obj.createable:
         problems.append(FieldProblem(obj.name, f"{obj.name} records cannot be created"))
     if operation in ("update", "upsert") and not obj.updateable:
@@ -361,7 +376,7 @@ def coerce_value(
     Permissions are not checked here: that depends on the operation (see `coerce_record`).
     """
     try:
-        return _coerce(field, value, _Context(tz, date_order, key_prefixes, now), None)
+        return _coerce(field, value, _context(tz, date_order, key_prefixes, now), None)
     except _InvalidValueError as invalid:
         raise ValueCoercionError([_problem(field, value, invalid)]) from None
 
@@ -384,18 +399,15 @@ def _external_id_field(
     if name is None:
         return None
     field = obj.field(name)
-    usable = [f.name for f in obj.fields if f.external_id or f.id_lookup]
-    if field is None or not (field.external_id or field.id_lookup):
-        what = (
-            f"{obj.name} has no field '{name}'"
-            if field is None
-            else (f"{_ref(field)} is not an external id field of {obj.name}")
-        )
-        problems.append(
-            FieldProblem(name, f"{what} — upsert by one of: {', '.join(usable[:10]) or 'Id'}")
-        )
-        return None
-    return field
+    if field is not None and (field.external_id or field.id_lookup):
+        return field
+    if field is None:
+        what = f"{obj.name} has no field {_shown(name)}"
+    else:
+        what = f"{_ref(field)} is not an external id field of {obj.name}"
+    usable = ", ".join(f.name for f in obj.fields if f.external_id or f.id_lookup)
+    problems.append(FieldProblem(name, f"{what} — upsert by one of: {usable or 'Id'}"))
+    return None
 
 
 def _unknown_field(obj: ObjectInfo, key: object) -> FieldProblem:
@@ -460,10 +472,20 @@ def _components(obj: ObjectInfo, field: FieldInfo) -> list[FieldInfo]:
 
 def _coerce(field: FieldInfo, value: Any, ctx: _Context, operation: Operation | None) -> Any:
     kind = field.type
+    if kind in ("address", "location"):
+        raise _InvalidValueError(
+            f"is a compound {kind} field; set its component fields instead "
+            f"(e.g. BillingStreet, BillingCity for BillingAddress)",
+            show_value=False,
+        )
     if isinstance(value, str):
         if not value.strip():
             _check_empty(field, operation)
             return None
+        if len(value) > _PARSED_MAX_CHARS and kind not in _UNPARSED_TYPES:
+            raise _InvalidValueError(
+                f"is {len(value)} characters, too long — give {_expected(field)}"
+            )
     elif value is None:
         _check_empty(field, operation)
         return None
@@ -500,12 +522,6 @@ def _coerce(field: FieldInfo, value: Any, ctx: _Context, operation: Operation | 
             return _time_value(value)
         case "reference" | "id":
             return _reference(field, value, ctx)
-        case "address" | "location":
-            raise _InvalidValueError(
-                f"is a compound {kind} field; set its component fields instead "
-                f"(e.g. BillingStreet, BillingCity for BillingAddress)",
-                show_value=False,
-            )
     raise _InvalidValueError(f"has type {kind}, which callforce cannot set", show_value=False)
 
 
@@ -523,6 +539,13 @@ def _check_empty(field: FieldInfo, operation: Operation | None) -> None:
 
 
 def _text(field: FieldInfo, value: Any, *, trim: bool) -> str:
+    text = _as_text(value, trim=trim)
+    _check_length(field, text)
+    return text
+
+
+def _as_text(value: Any, *, trim: bool) -> str:
+    """A string or number as text, without control characters other than tab, CR and LF."""
     if isinstance(value, str):
         text = value.strip() if trim else value
     elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -533,7 +556,6 @@ def _text(field: FieldInfo, value: Any, *, trim: bool) -> str:
         raise _InvalidValueError(
             "contains control characters — remove them (line breaks and tabs are fine)"
         )
-    _check_length(field, text)
     return text
 
 
@@ -743,7 +765,9 @@ def _parse_datetime(text: str, ctx: _Context) -> datetime:
     else:
         match = _LEADING_TIME.match(lowered)
         date_text = lowered[match.end() :].strip(" ,") if match else ""
-    if match is None or not date_text:
+    if match is not None and not date_text:
+        raise _InvalidValueError(f"has no date — give {_EXPECTED['datetime']}")
+    if match is None:
         try:
             _parse_date(lowered, ctx)
         except _InvalidValueError:
@@ -873,8 +897,8 @@ def _phone(field: FieldInfo, value: Any) -> str:
         raise _InvalidValueError(f"is not a phone number — give {_EXPECTED['phone']}")
     text = value.strip()
     extension = ""
-    if match := _PHONE_EXTENSION.fullmatch(text):
-        text, extension = match["main"], match["ext"]
+    if match := _PHONE_EXTENSION.search(text):
+        text, extension = text[: match.start()].rstrip(" \t,;"), match[1]
     if not _PHONE_MAIN.fullmatch(text):
         if _HAS_LETTER.search(text):
             raise _InvalidValueError(
@@ -907,12 +931,13 @@ def _phone(field: FieldInfo, value: Any) -> str:
 def _picklist(field: FieldInfo, value: Any, *, restricted: bool) -> str:
     if isinstance(value, bool):
         raise _InvalidValueError(f"is not one of the values — {_allowed(field, '')}")
-    text = _text(field, value, trim=True)
+    text = _as_text(value, trim=True)
     matched = field.picklist_value(text)
     if matched is not None:
-        return matched
+        return matched  # a label may be longer than the field; its API value fits
     if restricted and field.picklist_values:
         raise _InvalidValueError(f"is not one of the allowed values — {_allowed(field, text)}")
+    _check_length(field, text)
     return text
 
 
@@ -928,11 +953,9 @@ def _multipicklist(field: FieldInfo, value: Any) -> str | None:
     for item in items:
         if not isinstance(item, str):
             raise _InvalidValueError(f"is not a list of values — give {_EXPECTED['multipicklist']}")
-        text = item.strip()
+        text = _as_text(item, trim=True)
         if not text:
             continue
-        if _CONTROL.search(text):
-            raise _InvalidValueError("contains control characters — remove them")
         matched = field.picklist_value(text)
         if matched is None and field.restricted_picklist and field.picklist_values:
             unknown.append(text)
@@ -956,7 +979,8 @@ def _allowed(field: FieldInfo, given: str) -> str:
     listed = ", ".join(values[:_PICKLIST_LISTED])
     more = f" ({len(values)} values in all)" if len(values) > _PICKLIST_LISTED else ""
     folded = {value.casefold(): value for value in values}
-    close = difflib.get_close_matches(given.casefold(), folded, n=1)
+    # difflib's cost grows with the length of what it compares: no guess for a huge value.
+    close = difflib.get_close_matches(given.casefold(), folded, n=1) if len(given) < 100 else []
     guess = f"did you mean {folded[close[0]]}? " if close else ""
     return f"{guess}use one of: {listed}{more}"
 

@@ -19,14 +19,12 @@ from emulator.schema import ObjectSchema, Schema
 from emulator.soql.columns import FieldPath, resolve
 from emulator.soql.context import Env, Row
 from emulator.soql.errors import INVALID_FIELD, MALFORMED_QUERY, LocatedError
-from emulator.soql.filters import key_function
+from emulator.soql.filter_types import key_function
 from emulator.soql.ordering import sort_in_place, sort_key
 from emulator.soql.syntax import AggregateItem, Call, Path, Select
 
 _FUNCTIONS = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
 _NUMERIC_ONLY = frozenset({"SUM", "AVG"})
-
-_AGGREGATE = {"type": "AggregateResult"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +128,7 @@ class AggregatePlan:
         buckets = self._buckets(records, env)
         results: list[tuple[dict[str, Any], list[Any]]] = []
         for values, members in buckets:
-            row: dict[str, Any] = {"attributes": dict(_AGGREGATE)}
+            row: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
             for key, source in self.items:
                 row[key] = (
                     values[source]

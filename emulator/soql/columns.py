@@ -19,8 +19,9 @@ Salesforce's ``{"city", "country", "geocodeAccuracy", "latitude", "longitude", "
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from emulator.schema import NUMBER_TYPES, TEXT_TYPES, FieldSchema, ObjectSchema, Schema
@@ -42,29 +43,31 @@ _ADDRESS_KEYS = (
 )
 
 #: The fields of the polymorphic ``Name`` entity, with their types.
-NAME_ENTITY_FIELDS: dict[str, str] = {
-    "Id": "id",
-    "Name": "string",
-    "FirstName": "string",
-    "LastName": "string",
-    "Alias": "string",
-    "Email": "email",
-    "Phone": "phone",
-    "Title": "string",
-    "Type": "picklist",
-    "Username": "string",
-    "IsActive": "boolean",
-    "UserRoleId": "reference",
-    "ProfileId": "reference",
-    "RecordTypeId": "reference",
-    "CommunityNickname": "string",
-    "LastReferencedDate": "datetime",
-    "LastViewedDate": "datetime",
-    "NameOrAlias": "string",
-    "SmallPhotoUrl": "url",
-    "MediumPhotoUrl": "url",
-    "FullPhotoUrl": "url",
-}
+NAME_ENTITY_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "Id": "id",
+        "Name": "string",
+        "FirstName": "string",
+        "LastName": "string",
+        "Alias": "string",
+        "Email": "email",
+        "Phone": "phone",
+        "Title": "string",
+        "Type": "picklist",
+        "Username": "string",
+        "IsActive": "boolean",
+        "UserRoleId": "reference",
+        "ProfileId": "reference",
+        "RecordTypeId": "reference",
+        "CommunityNickname": "string",
+        "LastReferencedDate": "datetime",
+        "LastViewedDate": "datetime",
+        "NameOrAlias": "string",
+        "SmallPhotoUrl": "url",
+        "MediumPhotoUrl": "url",
+        "FullPhotoUrl": "url",
+    }
+)
 NAME_ENTITY = "Name"
 
 
@@ -121,14 +124,13 @@ class Column:
 
 def column_of(field: FieldSchema, obj: ObjectSchema) -> Column:
     """The :class:`Column` for a described field of ``obj``."""
-    components: tuple[tuple[str, str], ...] = ()
+    components: list[tuple[str, str]] = []
     if field.type == "address":
         prefix = field.name[: -len("Address")]
-        components = tuple(
-            (key, obj.field(prefix + suffix).name)  # type: ignore[union-attr]
-            for key, suffix in _ADDRESS_KEYS
-            if obj.field(prefix + suffix) is not None
-        )
+        for key, suffix in _ADDRESS_KEYS:
+            component = obj.field(prefix + suffix)
+            if component is not None:
+                components.append((key, component.name))
     return Column(
         name=field.name,
         type=field.type,
@@ -136,7 +138,7 @@ def column_of(field: FieldSchema, obj: ObjectSchema) -> Column:
         sortable=field.sortable,
         groupable=field.groupable,
         case_sensitive=field.case_sensitive,
-        components=components,
+        components=tuple(components),
         person_name=field.name == "Name" and obj.field("LastName") is not None,
     )
 

@@ -16,7 +16,8 @@ Salesforce's "Date Formats and Date Literals" page:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 DateRange = tuple[dt.date, dt.date]
 
@@ -56,14 +57,16 @@ def _add_years(start: dt.date, n: int) -> dt.date:
 
 _Unit = tuple[Callable[[dt.date], dt.date], Callable[[dt.date, int], dt.date]]
 
-_UNITS: dict[str, _Unit] = {
-    "WEEK": (_week_start, _add_weeks),
-    "MONTH": (_month_start, _add_months),
-    "QUARTER": (_quarter_start, _add_quarters),
-    "FISCAL_QUARTER": (_quarter_start, _add_quarters),
-    "YEAR": (_year_start, _add_years),
-    "FISCAL_YEAR": (_year_start, _add_years),
-}
+_UNITS: Mapping[str, _Unit] = MappingProxyType(
+    {
+        "WEEK": (_week_start, _add_weeks),
+        "MONTH": (_month_start, _add_months),
+        "QUARTER": (_quarter_start, _add_quarters),
+        "FISCAL_QUARTER": (_quarter_start, _add_quarters),
+        "YEAR": (_year_start, _add_years),
+        "FISCAL_YEAR": (_year_start, _add_years),
+    }
+)
 
 #: Literals without an argument.
 FIXED_LITERALS = frozenset(

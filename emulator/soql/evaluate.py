@@ -8,6 +8,8 @@ rows that are returned). Without ORDER BY rows come in creation order.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,13 +46,13 @@ def execute(
 ) -> QueryResult:
     """Run ``query``; ``include_deleted`` is queryAll (rows with IsDeleted true are included)."""
     env = Env(store, include_deleted, api_version, now, tz)
-    source = store.records(query.sobject, include_deleted=include_deleted)
-    rows: list[Row]
-    if query.where is None:
-        rows = list(source)
-    else:
-        accept = query.where(env)
-        rows = [row for row in source if accept(row)]
+    source: Iterable[Row] = store.records(query.sobject, include_deleted=include_deleted)
+    if query.where is not None:
+        source = filter(query.where(env), source)
+    if query.limit is not None and query.order is None and query.aggregate is None:
+        # Rows come in creation order: stop reading once OFFSET + LIMIT rows have matched.
+        source = itertools.islice(source, query.offset + query.limit)
+    rows = list(source)
     if query.form == "count":
         return QueryResult(len(_window(rows, query.offset, query.limit)), [])
     if query.aggregate is not None:

@@ -7,11 +7,11 @@ Semantics (Salesforce's, where the emulator can tell):
   18-character forms match;
 - null is a value: ``= null`` / ``!= null`` test for it, and ``!=`` / ``NOT IN`` *include* records
   whose field is null, while ``< <= > >=`` and LIKE never match null;
-- a literal must fit the field: quoted text for text and id fields, bare numbers for numbers,
-  ``true``/``false`` for booleans, ``YYYY-MM-DD`` for dates, ``YYYY-MM-DDThh:mm:ssZ`` for
-  datetimes, date literals (``TODAY``…) for either. Otherwise INVALID_FIELD ("value of filter
-  criterion for field 'X' must be of type date and should not be enclosed in quotes"), the
-  caret under the value;
+- a literal must fit the field (checked in :mod:`.filter_types`): quoted text for text and id
+  fields, bare numbers for numbers, ``true``/``false`` for booleans, ``YYYY-MM-DD`` for dates,
+  ``YYYY-MM-DDThh:mm:ssZ`` for datetimes, date literals (``TODAY``…) for either. Otherwise
+  INVALID_FIELD ("value of filter criterion for field 'X' must be of type date and should not
+  be enclosed in quotes"), the caret under the value;
 - an id literal that is not a 15/18-character id is INVALID_QUERY_FILTER_OPERATOR ("invalid ID
   field: abc"); ``''`` against an id field means null;
 - LIKE only on text, ``< <= > >=`` not on booleans or multi-select picklists, INCLUDES/EXCLUDES
@@ -25,20 +25,15 @@ Semantics (Salesforce's, where the emulator can tell):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from emulator.ids import normalize
 from emulator.schema import ObjectSchema, Schema
 from emulator.soql import literals
-from emulator.soql.columns import Column, FieldPath, resolve
+from emulator.soql.columns import FieldPath, resolve
 from emulator.soql.context import Env, Row
-from emulator.soql.date_literals import date_range
 from emulator.soql.errors import (
     INVALID_FIELD,
-    INVALID_QUERY_FILTER_OPERATOR,
     INVALID_TYPE,
     MALFORMED_QUERY,
     QUERY_TOO_COMPLICATED,
@@ -46,23 +41,21 @@ from emulator.soql.errors import (
     LocatedError,
     unsupported_sobject,
 )
-from emulator.soql.syntax import BoolOp, Comparison, Condition, Not, Path, SemiJoin, Value
+from emulator.soql.filter_types import (
+    DateLiteral,
+    check_operator,
+    key_getter,
+    literal_key,
+    mismatch,
+    range_keys,
+)
+from emulator.soql.syntax import BoolOp, Comparison, Condition, Not, Path, SemiJoin
 
 Predicate = Callable[[Row], bool]
 PredicateFactory = Callable[[Env], Predicate]
 
 #: How deeply conditions may nest.
 MAX_NESTING = 50
-
-_RANGE_OPS = frozenset({"<", "<=", ">", ">="})
-
-
-@dataclass(frozen=True, slots=True)
-class _DateLiteral:
-    """A relative date literal, resolved to a key range when the query runs."""
-
-    name: str
-    n: int | None
 
 
 def compile_condition(
@@ -116,125 +109,22 @@ def filterable_path(schema: Schema, obj: ObjectSchema, comparison_path: Path) ->
     return path
 
 
-def _check_operator(op: str, column: Column, pos: Any) -> None:
-    category = column.category
-    multi = column.type == "multipicklist"
-    if op == "LIKE":
-        allowed = category == "string" and not multi
-    elif op in ("INCLUDES", "EXCLUDES"):
-        allowed = multi
-    elif op in _RANGE_OPS:
-        allowed = category != "boolean" and not multi
-    else:
-        allowed = True
-    if not allowed:
-        raise LocatedError(
-            pos, INVALID_QUERY_FILTER_OPERATOR, f"invalid operator on {column.type} field"
-        )
-
-
-def _type_name(column: Column) -> str:
-    category = column.category
-    if category == "number":
-        return "integer" if column.type == "int" else "double"
-    if category == "datetime":
-        return "dateTime"
-    return category if category != "other" else column.type
-
-
-def _mismatch(column: Column, value: Value) -> LocatedError:
-    quoted = column.category in ("string", "id")
-    return LocatedError(
-        value.pos,
-        INVALID_FIELD,
-        f"value of filter criterion for field '{column.name}' must be of type "
-        f"{_type_name(column)} and should {'' if quoted else 'not '}be enclosed in quotes",
-    )
-
-
-def literal_key(value: Value, column: Column) -> Any:
-    """The comparison key of ``value`` for ``column`` (None for null), or a date literal."""
-    category, kind = column.category, value.kind
-    if kind == "null":
-        return None
-    if kind == "string" and category == "string":
-        text = literals.string_value(value)
-        return text if column.case_sensitive else text.lower()
-    if kind == "string" and category == "id":
-        text = literals.string_value(value)
-        if text == "":
-            return None
-        if normalize(text) is None:
-            raise LocatedError(
-                value.pos, INVALID_QUERY_FILTER_OPERATOR, f"invalid ID field: {text}"
-            )
-        return text[:15]
-    if kind == "number" and category == "number":
-        return literals.number_value(value)
-    if kind == "boolean" and category == "boolean":
-        return value.raw == "TRUE"
-    if kind == "date" and category == "date":
-        return literals.date_value(value)
-    if kind == "datetime" and category == "datetime":
-        return literals.datetime_value(value)
-    if kind == "date_literal" and category in ("date", "datetime"):
-        return _DateLiteral(value.raw, value.n)
-    raise _mismatch(column, value)
-
-
-def key_function(column: Column) -> Callable[[Any], Any] | None:
-    """How a stored value becomes a comparison key (None: the value itself)."""
-    category = column.category
-    if category == "string" and not column.case_sensitive:
-        return lambda v: v.lower() if isinstance(v, str) else v
-    if category == "id":
-        return lambda v: v[:15]
-    if category == "datetime":
-        return literals.stored_datetime_key
-    return None
-
-
-def key_getter(path: FieldPath, env: Env, sobject: str) -> Callable[[Row], Any]:
-    """A function reading the comparison key of ``path`` from a record (None for null)."""
-    norm = key_function(path.column)
-    if norm is None:
-        return path.bind(env, sobject)
-    if not path.hops and path.column.plain:  # the common case, in one closure
-        name = path.column.name
-        return lambda row: None if (v := row.get(name)) is None else norm(v)
-    get = path.bind(env, sobject)
-
-    def key(row: Row) -> Any:
-        value = get(row)
-        return None if value is None else norm(value)
-
-    return key
-
-
-def _range_keys(literal: _DateLiteral, column: Column, env: Env) -> tuple[str, str]:
-    start, end = date_range(literal.name, literal.n, env.today)
-    if column.category == "date":
-        return start.isoformat(), end.isoformat()
-
-    def midnight(day: dt.date) -> str:
-        return literals.instant_key(dt.datetime.combine(day, dt.time(), tzinfo=env.tz))
-
-    return midnight(start), midnight(end)
-
-
 def _compile_comparison(c: Comparison, schema: Schema, obj: ObjectSchema) -> PredicateFactory:
     path = filterable_path(schema, obj, c.path)
     column, op, sobject = path.column, c.op, obj.name
-    _check_operator(op, column, c.op_pos)
+    check_operator(op, column, c.op_pos)
     if op == "LIKE":
         value = c.values[0]
         if value.kind == "null":
             return lambda env: lambda row: False
         if value.kind != "string":
-            raise _mismatch(column, value)
+            raise mismatch(column, value)
         match = literals.like_matcher(value)
 
         def like(env: Env) -> Predicate:
+            if not path.hops and column.plain:
+                name = column.name
+                return lambda row: (v := row.get(name)) is not None and match(v)
             get = path.bind(env, sobject)
             return lambda row: (v := get(row)) is not None and match(v)
 
@@ -246,8 +136,8 @@ def _compile_comparison(c: Comparison, schema: Schema, obj: ObjectSchema) -> Pre
     def bind(env: Env) -> Predicate:
         null_test = op in ("=", "!=") and keys[0] is None
         key = path.bind(env, sobject) if null_test else key_getter(path, env, sobject)
-        resolved = [_range_keys(k, column, env) if isinstance(k, _DateLiteral) else k for k in keys]
-        return _predicate(op, key, resolved, [isinstance(k, _DateLiteral) for k in keys])
+        resolved = [range_keys(k, column, env) if isinstance(k, DateLiteral) else k for k in keys]
+        return _predicate(op, key, resolved, [isinstance(k, DateLiteral) for k in keys])
 
     return bind
 
@@ -299,7 +189,7 @@ def _compile_includes(c: Comparison, path: FieldPath, sobject: str) -> Predicate
     wanted: list[frozenset[str]] = []
     for value in c.values:
         if value.kind != "string":
-            raise _mismatch(path.column, value)
+            raise mismatch(path.column, value)
         text = literals.string_value(value)
         wanted.append(frozenset(part.strip().lower() for part in text.split(";")))
     excludes = c.op == "EXCLUDES"

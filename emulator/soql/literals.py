@@ -13,26 +13,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from emulator.soql.errors import MALFORMED_QUERY, LocatedError
 from emulator.soql.syntax import Value
 
-_SIMPLE_ESCAPES = {
-    "n": "\n",
-    "N": "\n",
-    "r": "\r",
-    "R": "\r",
-    "t": "\t",
-    "T": "\t",
-    "b": "\b",
-    "B": "\b",
-    "f": "\f",
-    "F": "\f",
-    '"': '"',
-    "'": "'",
-    "\\": "\\",
-}
+_SIMPLE_ESCAPES: Mapping[str, str] = MappingProxyType(
+    {
+        "n": "\n",
+        "N": "\n",
+        "r": "\r",
+        "R": "\r",
+        "t": "\t",
+        "T": "\t",
+        "b": "\b",
+        "B": "\b",
+        "f": "\f",
+        "F": "\f",
+        '"': '"',
+        "'": "'",
+        "\\": "\\",
+    }
+)
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 

@@ -12,7 +12,7 @@ from emulator.schema import ObjectSchema, Schema
 from emulator.soql.columns import FieldPath, resolve
 from emulator.soql.context import Env, Row
 from emulator.soql.errors import INVALID_FIELD, MALFORMED_QUERY, LocatedError
-from emulator.soql.filters import key_getter
+from emulator.soql.filter_types import key_getter
 from emulator.soql.syntax import OrderItem, Path
 
 Sorter = Callable[[list[Row]], list[Row]]

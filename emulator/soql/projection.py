@@ -59,8 +59,11 @@ class _Level:
             prefix = prefixes.get(sobject)
             if prefix is None:
                 prefix = prefixes[sobject] = env.url_prefix(sobject)
+            record_id = record["Id"]
+            if len(record_id) != 18:
+                record_id = id18(record_id)
             out: dict[str, Any] = {
-                "attributes": {"type": entity or sobject, "url": prefix + id18(record["Id"])}
+                "attributes": {"type": entity or sobject, "url": prefix + record_id}
             }
             for key, read in plan:
                 out[key] = record.get(key) if read is None else read(sobject, record)

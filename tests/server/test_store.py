@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def _connection(name: str = "prod", **changes: object) -> Connection:
         "username": "ana@acme.example",
     }
     values.update(changes)
-    return Connection(**values)  # type: ignore[arg-type]
+    return Connection(**values)  # type: ignore[arg-type]  # a test-only bag of overrides
 
 
 @pytest.fixture
@@ -41,10 +42,10 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(home: Path) -> SQLiteConnectionStore:
+def store(home: Path) -> Iterator[SQLiteConnectionStore]:
     """A store under ``home``."""
     opened = SQLiteConnectionStore.from_settings(Settings(home=home))
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 

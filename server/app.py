@@ -1,0 +1,102 @@
+"""The MCP server: a typed lifespan holding the shared services, and the tools registered on it.
+
+:func:`build_server` makes an ``MCPServer[AppState]``; nothing happens at import. The lifespan
+(once per process over stdio or HTTP, once per in-process ``Client``) opens the connection store
+(unless one is given), ONE :class:`~server.salesforce.SalesforceClient` (one pooled
+``httpx.AsyncClient``), the describe cache and the key that signs query cursors, and closes them
+on the way out. Tools reach them through their ``ToolContext``, never through globals.
+
+Read-only mode (``read_only=True`` or ``Settings.read_only``) registers only the tools whose
+annotations say they cannot write: run_query, describe_object and connection_status.
+custom_api_call is left out too, even for GET: an Apex REST service may change data on any
+method, so a read-only server cannot vouch for it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from mcp.server.mcpserver import MCPServer
+
+from server import __version__
+from server.describe import DescribeCache
+from server.salesforce import SalesforceClient
+from server.settings import Settings
+from server.store import ConnectionStore, SQLiteConnectionStore
+from server.toolkit import register
+from tools import ALL_TOOLS
+
+INSTRUCTIONS = """\
+callforce lets you read and change records in the caller's Salesforce org during the call.
+
+- Find records with run_query (SOQL SELECT; filter with WHERE, select only the fields you need).
+  Ids come from query results: never invent or guess one.
+- Before writing to an unfamiliar object, call describe_object: it lists field API names, types,
+  required fields and picklist values.
+- create_record, update_record, upsert_record and bulk_write take values as the caller said them
+  ("yes", "March 5, 1990", "1,250", a picklist label); callforce converts them to each field's
+  type. When a value cannot be converted, nothing is written and the error names the field and
+  what it needs: ask the caller, then call again.
+- To avoid duplicates when you might retry, prefer upsert_record with an external id over
+  create_record.
+- bulk_write reports each record separately: always check its failed count.
+- A tool error is for you to act on; do not read internal details aloud. If a connection needs
+  to be reconnected, tell the caller the system is unavailable and offer a follow-up.
+"""
+
+READ_ONLY_NOTE = "\nThis server is read-only: it can look records up but cannot change them.\n"
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """What the lifespan provides to every tool call (see :class:`server.toolkit.Services`)."""
+
+    settings: Settings
+    store: ConnectionStore
+    client: SalesforceClient
+    describe: DescribeCache
+    cursor_key: bytes
+
+
+def build_server(
+    settings: Settings, *, read_only: bool = False, store: ConnectionStore | None = None
+) -> MCPServer[AppState]:
+    """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown."""
+    read_only = read_only or settings.read_only
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        owned = store is None
+        connections = store if store is not None else SQLiteConnectionStore.from_settings(settings)
+        try:
+            async with SalesforceClient(settings, connections) as client:
+                yield AppState(
+                    settings=settings,
+                    store=connections,
+                    client=client,
+                    describe=DescribeCache.from_settings(settings),
+                    cursor_key=secrets.token_bytes(32),
+                )
+        finally:
+            if owned:
+                connections.close()
+
+    server = MCPServer[AppState](
+        "callforce",
+        title="callforce",
+        description="Salesforce actions for AI voice agents.",
+        version=__version__,
+        instructions=INSTRUCTIONS + (READ_ONLY_NOTE if read_only else ""),
+        lifespan=lifespan,
+        # MCPServer configures the root logger when nobody has; WARNING keeps httpx from logging
+        # every Salesforce URL (queries and external ids are caller data).
+        log_level="WARNING",
+    )
+    for spec in ALL_TOOLS:
+        if read_only and spec.writes:
+            continue
+        register(server, spec)
+    return server

@@ -1,0 +1,319 @@
+"""The shared machinery of callforce's tools: safety presets, one error boundary, registration.
+
+A tool is a :class:`ToolSpec`: a name and title, a description an LLM can follow, one of the
+annotation presets below, a pydantic model of its arguments, a pydantic model of its result,
+and an async handler ``(ToolContext, arguments) -> result``. :func:`register` turns the
+argument model into a *flat* signature (one top-level parameter per field, with its
+description, bounds and examples), so the JSON schema an agent sees and the validation the SDK
+runs come from the same model; the model is validated again inside, so model-level rules run.
+
+**Errors.** Only ``ToolError`` text reaches an MCP client (anything else is sanitised to
+"Error executing tool X"), so every handler runs inside :func:`error_boundary`:
+
+- :class:`~server.errors.CallforceError` → its ``message`` (safe by construction);
+- :class:`~server.values.ValueCoercionError` → "Nothing was sent …" and one line per problem;
+- :class:`pydantic.ValidationError` raised by our own code → one line per error, no input echo;
+- anything else → logged server-side with its traceback, and the agent gets only
+  :data:`INTERNAL_ERROR`.
+
+**Annotations** (MCP hints; each preset sets all four, and each is true of the tools using it):
+
+=================  =========  ===========  ==========  ==========  =========================
+preset             read-only  destructive  idempotent  open world  used by
+=================  =========  ===========  ==========  ==========  =========================
+READ               yes        no           yes         yes         run_query, describe_object
+LOCAL_READ         yes        no           yes         no          connection_status
+WRITE              no         no           no          yes         create_record
+IDEMPOTENT_WRITE   no         yes          yes         yes         update_record, upsert_record
+DESTRUCTIVE        no         yes          no          yes         bulk_write, custom_api_call
+=================  =========  ===========  ==========  ==========  =========================
+
+"Destructive" follows MCP's meaning: the tool may overwrite or delete what is there (an update
+replaces field values), as opposed to only adding.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import operator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+import httpx
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field, ValidationError
+
+from server.describe import DescribeCache
+from server.errors import CallforceError, InvalidRequest
+from server.fields import ObjectInfo
+from server.salesforce import SalesforceClient
+from server.settings import Settings
+from server.store import ConnectionStore
+from server.values import Operation, ValueCoercionError, coerce_record
+
+logger = logging.getLogger("callforce.tools")
+
+#: What the agent hears when something callforce did not foresee went wrong.
+INTERNAL_ERROR = "callforce hit an internal error; the call did not complete."
+
+
+def _hints(
+    *, read_only: bool, destructive: bool, idempotent: bool, open_world: bool
+) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=destructive,
+        idempotent_hint=idempotent,
+        open_world_hint=open_world,
+    )
+
+
+READ = _hints(read_only=True, destructive=False, idempotent=True, open_world=True)
+LOCAL_READ = _hints(read_only=True, destructive=False, idempotent=True, open_world=False)
+WRITE = _hints(read_only=False, destructive=False, idempotent=False, open_world=True)
+IDEMPOTENT_WRITE = _hints(read_only=False, destructive=True, idempotent=True, open_world=True)
+DESTRUCTIVE = _hints(read_only=False, destructive=True, idempotent=False, open_world=True)
+
+# -- arguments every tool shares -------------------------------------------------------------
+
+ConnectionArg = Annotated[
+    str | None,
+    Field(
+        description="Name of the connected Salesforce org to use; omit it for the default "
+        "connection (connection_status lists them).",
+        examples=["production"],
+        max_length=64,
+    ),
+]
+ObjectArg = Annotated[
+    str,
+    Field(
+        description="API name of the Salesforce object (sObject), e.g. Contact, Lead, Case or "
+        "a custom object such as Invoice__c.",
+        examples=["Contact"],
+        min_length=1,
+        max_length=80,
+    ),
+]
+
+
+# -- what a handler gets ---------------------------------------------------------------------
+
+
+class Services(Protocol):
+    """What the server's lifespan provides to tools (``server.app.AppState`` is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def store(self) -> ConnectionStore: ...
+    @property
+    def client(self) -> SalesforceClient: ...
+    @property
+    def describe(self) -> DescribeCache: ...
+    @property
+    def cursor_key(self) -> bytes: ...
+
+
+ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """One call's dependencies: the process-wide services and the call's progress reporter.
+
+    ``report_progress`` is a no-op when the client did not ask for progress.
+    """
+
+    settings: Settings
+    store: ConnectionStore
+    client: SalesforceClient
+    describe: DescribeCache
+    cursor_key: bytes
+    report_progress: ProgressFn
+
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec(Generic[ArgsT, ResultT]):
+    """One tool: what the agent sees (name, title, description, hints, schemas) and its handler."""
+
+    name: str
+    title: str
+    description: str
+    annotations: ToolAnnotations
+    arguments: type[ArgsT]
+    result: type[ResultT]
+    handler: Callable[[ToolContext, ArgsT], Awaitable[ResultT]]
+
+    @property
+    def writes(self) -> bool:
+        """Whether the tool can change data (left out in read-only mode)."""
+        return not self.annotations.read_only_hint
+
+
+# -- helpers for the writing tools -----------------------------------------------------------
+
+
+def coerce(
+    ctx: ToolContext,
+    info: ObjectInfo,
+    data: dict[str, Any],
+    operation: Operation,
+    *,
+    external_id_field: str | None = None,
+) -> dict[str, Any]:
+    """``data`` as Salesforce's JSON body for ``operation`` (settings' time zone and date order)."""
+    return coerce_record(
+        info,
+        data,
+        operation=operation,
+        tz=ZoneInfo(ctx.settings.time_zone),
+        date_order=ctx.settings.date_order,
+        external_id_field=external_id_field,
+    )
+
+
+def is_unknown_field(error: InvalidRequest) -> bool:
+    """Salesforce says a field does not exist: our describe of the object may be stale."""
+    return error.error_code == "INVALID_FIELD" or "No such column" in error.salesforce_message
+
+
+@contextmanager
+def refresh_describe_on_unknown_field(
+    ctx: ToolContext, connection: str, sobject: str
+) -> Iterator[None]:
+    """When Salesforce rejects a field we believed in, forget the describe and say so."""
+    try:
+        yield
+    except InvalidRequest as exc:
+        if not is_unknown_field(exc):
+            raise
+        ctx.describe.invalidate(connection, sobject)
+        raise ToolError(
+            f"{exc.message} callforce's list of {sobject} fields was out of date and has been "
+            f"refreshed: check the field names with describe_object and call again."
+        ) from None
+
+
+def answer_json(response: httpx.Response) -> Any:
+    """The JSON of a Salesforce answer, or ``None`` when it has no body or is not JSON."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def record_link(instance_url: str, record_id: str) -> str:
+    """A browser link to a record (Salesforce redirects ``/<id>`` to the record page)."""
+    return f"{instance_url.rstrip('/')}/{record_id}"
+
+
+# -- the error boundary ----------------------------------------------------------------------
+
+
+def coercion_message(error: ValueCoercionError) -> str:
+    """The agent-facing text of a coercion failure: nothing was sent, then each problem."""
+    lines = "\n".join(f"- {problem.message}" for problem in error.problems)
+    return f"Nothing was sent to Salesforce. Fix these and call again:\n{lines}"
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line per pydantic error, naming where; the rejected input is not echoed."""
+    lines = []
+    for entry in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in entry["loc"])
+        text = str(entry["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {text}" if where else text)
+    return "\n".join(lines)
+
+
+@contextmanager
+def error_boundary(tool: str) -> Iterator[None]:
+    """Turn what a tool raises into a ``ToolError`` an agent may read (see the module doc)."""
+    try:
+        yield
+    except ToolError:
+        raise
+    except ValueCoercionError as exc:
+        raise ToolError(coercion_message(exc)) from None
+    except CallforceError as exc:
+        raise ToolError(exc.message) from None
+    except ValidationError as exc:
+        raise ToolError(validation_message(exc)) from None
+    except Exception:
+        # The traceback stays in the server's log (stderr); the agent learns only that it failed.
+        logger.exception("tool %s failed unexpectedly", tool)
+        raise ToolError(INTERNAL_ERROR) from None
+
+
+# -- registration ----------------------------------------------------------------------------
+
+
+def _parameters(model: type[BaseModel]) -> list[inspect.Parameter]:
+    """One keyword-only parameter per model field, carrying its schema metadata."""
+    params = []
+    for name, field in model.model_fields.items():
+        described = Field(
+            description=field.description,
+            examples=field.examples,
+            json_schema_extra=field.json_schema_extra,
+        )
+        # Annotated[T, *metadata] built at run time; mypy cannot check a computed type.
+        annotation: Any = operator.getitem(
+            Annotated, (field.annotation, *field.metadata, described)
+        )
+        default = inspect.Parameter.empty if field.is_required() else field.default
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
+    return params
+
+
+def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
+    """Add ``spec`` to ``server`` as a tool with flat, described top-level arguments."""
+
+    async def call(ctx: Context[Any, Any], **arguments: Any) -> BaseModel:
+        with error_boundary(spec.name):
+            services: Services = ctx.request_context.lifespan_context
+            tool_ctx = ToolContext(
+                settings=services.settings,
+                store=services.store,
+                client=services.client,
+                describe=services.describe,
+                cursor_key=services.cursor_key,
+                report_progress=ctx.report_progress,
+            )
+            args = spec.arguments.model_validate(arguments)
+            result: BaseModel = await spec.handler(tool_ctx, args)
+            return result
+
+    params = _parameters(spec.arguments)
+    params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    call.__name__ = spec.name
+    call.__qualname__ = spec.name
+    call.__doc__ = spec.description
+    call.__signature__ = inspect.Signature(params, return_annotation=spec.result)  # type: ignore[attr-defined]
+    # The SDK finds the Context parameter through the annotations, not the signature.
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": spec.result}
+    server.add_tool(
+        call,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=True,
+    )

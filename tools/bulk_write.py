@@ -1,0 +1,313 @@
+"""bulk_write: insert, update or upsert many records through sObject Collections.
+
+Every record is coerced first; one that cannot be is reported with its problems and not sent.
+The valid ones go in requests of at most 200 (Salesforce's limit), at most four at a time.
+Salesforce answers each request with one result per record, in order, even when some failed;
+a request that fails as a whole (timeout, 5xx, dropped connection) marks each of its records
+with that error. So there is exactly one result per input record, in input order.
+
+``all_or_none`` is Salesforce's ``allOrNone``, which holds within one request only. A batch of
+more than 200 records would be several requests, so it cannot be all-or-nothing: it is refused
+rather than half-honoured. With ``all_or_none`` and a record that fails coercion, nothing is
+sent at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field, model_validator
+
+from server.errors import (
+    CallforceError,
+    InvalidRequest,
+    NeedsReconnect,
+    OutcomeUnknown,
+    SalesforceAPIError,
+    Timeout,
+)
+from server.fields import ObjectInfo
+from server.toolkit import (
+    DESTRUCTIVE,
+    ConnectionArg,
+    ObjectArg,
+    ToolContext,
+    ToolSpec,
+    answer_json,
+    coerce,
+    is_unknown_field,
+)
+from server.values import FieldProblem, ValueCoercionError, parse_id
+
+MAX_RECORDS = 10_000
+CHUNK = 200
+CONCURRENT_REQUESTS = 4
+Operation = Literal["insert", "update", "upsert"]
+
+
+class BulkWriteArgs(BaseModel):
+    """Arguments of bulk_write."""
+
+    object: ObjectArg
+    operation: Annotated[
+        Operation,
+        Field(
+            description="insert: create every record. update: change existing records; each "
+            "record holds its Id. upsert: create or update by external_id_field.",
+            examples=["insert"],
+        ),
+    ]
+    records: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description=f"The records (1-{MAX_RECORDS}), each an object of API field name → "
+            "value, converted to the field types like create_record does.",
+            examples=[[{"LastName": "García", "Company": "Acme"}, {"LastName": "Lee"}]],
+            min_length=1,
+            max_length=MAX_RECORDS,
+        ),
+    ]
+    external_id_field: Annotated[
+        str | None,
+        Field(
+            description="For upsert only: the field whose value (in each record) identifies it.",
+            examples=["External_Id__c"],
+            max_length=80,
+        ),
+    ] = None
+    all_or_none: Annotated[
+        bool,
+        Field(
+            description="true: if any record fails, none is saved (at most 200 records). "
+            "false: every record succeeds or fails on its own.",
+            examples=[False],
+        ),
+    ] = False
+    connection: ConnectionArg = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BulkWriteArgs:
+        if self.operation == "upsert" and not self.external_id_field:
+            raise ValueError("operation upsert needs external_id_field")
+        if self.operation != "upsert" and self.external_id_field:
+            raise ValueError("external_id_field is used with operation upsert only")
+        if self.all_or_none and len(self.records) > CHUNK:
+            raise ValueError(
+                f"all_or_none works for at most {CHUNK} records: Salesforce applies it to one "
+                f"request of {CHUNK}, so {len(self.records)} records cannot be all-or-nothing. "
+                f"Nothing was sent. Send at most {CHUNK} records with all_or_none, or set "
+                "all_or_none to false and check each record's result."
+            )
+        return self
+
+
+class RecordError(BaseModel):
+    """Why one record failed."""
+
+    code: str = Field(description="Salesforce's statusCode, or callforce's (INVALID_VALUE …).")
+    message: str
+    fields: list[str]
+
+
+class RecordResult(BaseModel):
+    """The outcome for one input record."""
+
+    index: int = Field(description="Position of the record in the input, from 0.")
+    success: bool
+    id: str | None = Field(description="The record's id (absent when an insert failed).")
+    created: bool | None = Field(description="True when a record was created; null on failure.")
+    errors: list[RecordError]
+
+
+class BulkWriteResult(BaseModel):
+    """One result per input record, in input order, and the counts."""
+
+    results: list[RecordResult]
+    succeeded: int
+    failed: int
+
+
+def _problems(exc: ValueCoercionError) -> list[RecordError]:
+    return [
+        RecordError(code="INVALID_VALUE", message=p.message, fields=[p.field]) for p in exc.problems
+    ]
+
+
+def _prepare(
+    ctx: ToolContext, info: ObjectInfo, args: BulkWriteArgs, record: dict[str, Any]
+) -> dict[str, Any]:
+    """The record's body for the collection request; ValueCoercionError if it cannot be sent."""
+    if args.operation == "insert":
+        return coerce(ctx, info, record, "create")
+    if args.operation == "upsert":
+        return coerce(ctx, info, record, "upsert", external_id_field=args.external_id_field)
+    key = next((name for name in record if name.lower() == "id"), None)
+    if key is None:
+        raise ValueCoercionError(
+            [FieldProblem("Id", "Id is missing: an update needs each record's Id")]
+        )
+    record_id = parse_id(record[key])
+    if info.key_prefix and not record_id.startswith(info.key_prefix):
+        message = f"Id: '{record[key]}' is not the id of a {info.name} record"
+        raise ValueCoercionError([FieldProblem("Id", message)])
+    rest = {name: value for name, value in record.items() if name != key}
+    return {"Id": record_id, **(coerce(ctx, info, rest, "update") if rest else {})}
+
+
+def _whole_chunk_code(exc: CallforceError) -> str:
+    if isinstance(exc, SalesforceAPIError):
+        return exc.error_code
+    if isinstance(exc, Timeout):
+        return "TIMEOUT"
+    if isinstance(exc, OutcomeUnknown):
+        return "OUTCOME_UNKNOWN"
+    if isinstance(exc, NeedsReconnect):
+        return "NEEDS_RECONNECT"
+    return "NOT_SENT"
+
+
+def _item(index: int, body: dict[str, Any], item: Any, operation: Operation) -> RecordResult:
+    item = item if isinstance(item, dict) else {}
+    known_id = body.get("Id") if operation == "update" else None
+    if item.get("success") is True:
+        created = {"insert": True, "update": False}.get(operation, item.get("created"))
+        return RecordResult(
+            index=index,
+            success=True,
+            id=item.get("id") or known_id,
+            created=bool(created),
+            errors=[],
+        )
+    errors = [
+        RecordError(
+            code=str(entry.get("statusCode") or entry.get("errorCode") or "UNKNOWN_ERROR"),
+            message=str(entry.get("message") or ""),
+            fields=[str(name) for name in entry.get("fields") or []],
+        )
+        for entry in item.get("errors") or [{}]
+        if isinstance(entry, dict)
+    ]
+    return RecordResult(index=index, success=False, id=known_id, created=None, errors=errors)
+
+
+async def _send(
+    ctx: ToolContext,
+    conn: str,
+    info: ObjectInfo,
+    args: BulkWriteArgs,
+    chunk: list[tuple[int, dict[str, Any]]],
+) -> list[RecordResult]:
+    """One collection request; one result per record of the chunk, whatever happens."""
+    method, suffix = {
+        "insert": ("POST", "composite/sobjects"),
+        "update": ("PATCH", "composite/sobjects"),
+        "upsert": ("PATCH", f"composite/sobjects/{info.name}/{args.external_id_field}"),
+    }[args.operation]
+    payload = {
+        "allOrNone": args.all_or_none,
+        "records": [{"attributes": {"type": info.name}, **body} for _, body in chunk],
+    }
+    try:
+        response = await ctx.client.request(
+            method, ctx.client.api_path(suffix), connection=conn, json=payload
+        )
+    except CallforceError as exc:
+        if isinstance(exc, InvalidRequest) and is_unknown_field(exc):
+            ctx.describe.invalidate(conn, info.name)
+        error = RecordError(code=_whole_chunk_code(exc), message=exc.message, fields=[])
+        return [
+            RecordResult(index=index, success=False, id=None, created=None, errors=[error])
+            for index, _ in chunk
+        ]
+    answer = answer_json(response)
+    if not isinstance(answer, list) or len(answer) != len(chunk):
+        error = RecordError(
+            code="INVALID_RESPONSE",
+            message="Salesforce's answer did not list every record; query to see what was saved.",
+            fields=[],
+        )
+        return [
+            RecordResult(index=i, success=False, id=None, created=None, errors=[error])
+            for i, _ in chunk
+        ]
+    return [
+        _item(index, body, item, args.operation)
+        for (index, body), item in zip(chunk, answer, strict=True)
+    ]
+
+
+async def bulk_write(ctx: ToolContext, args: BulkWriteArgs) -> BulkWriteResult:
+    """Coerce every record, send the valid ones in concurrent chunks, report each in order."""
+    conn = ctx.client.connection_for(args.connection)
+    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
+    if args.operation == "upsert":
+        key = info.field(args.external_id_field or "")
+        if key is None or not (key.external_id or key.id_lookup):
+            usable = ", ".join(f.name for f in info.fields if f.external_id or f.id_lookup)
+            raise ToolError(
+                f"{info.name} has no external id field '{args.external_id_field}'; upsert by one "
+                f"of: {usable}. Nothing was sent."
+            )
+        args = args.model_copy(update={"external_id_field": key.name})
+    results: list[RecordResult | None] = [None] * len(args.records)
+    prepared: list[tuple[int, dict[str, Any]]] = []
+    for index, record in enumerate(args.records):
+        try:
+            prepared.append((index, _prepare(ctx, info, args, record)))
+        except ValueCoercionError as exc:
+            results[index] = RecordResult(
+                index=index, success=False, id=None, created=None, errors=_problems(exc)
+            )
+    if args.all_or_none and len(prepared) < len(args.records):
+        held = RecordError(
+            code="NOT_SENT",
+            message="Not sent: all_or_none is set and other records are invalid.",
+            fields=[],
+        )
+        for index, _ in prepared:
+            results[index] = RecordResult(
+                index=index, success=False, id=None, created=None, errors=[held]
+            )
+        prepared = []
+    gate = asyncio.Semaphore(CONCURRENT_REQUESTS)
+    sent = 0
+
+    async def send(chunk: list[tuple[int, dict[str, Any]]]) -> None:
+        nonlocal sent
+        async with gate:
+            outcome = await _send(ctx, conn.name, info, args, chunk)
+        for result in outcome:
+            results[result.index] = result
+        sent += len(chunk)
+        await ctx.report_progress(sent, len(prepared), f"{sent} of {len(prepared)} records sent")
+
+    async with asyncio.TaskGroup() as group:
+        for start in range(0, len(prepared), CHUNK):
+            group.create_task(send(prepared[start : start + CHUNK]))
+    final = [result for result in results if result is not None]
+    if len(final) != len(results):  # every path above fills every slot; never drop silently
+        raise RuntimeError("bulk_write lost track of a record")
+    succeeded = sum(result.success for result in final)
+    return BulkWriteResult(results=final, succeeded=succeeded, failed=len(final) - succeeded)
+
+
+SPEC = ToolSpec(
+    name="bulk_write",
+    title="Bulk Create/Update",
+    description=(
+        f"Insert, update or upsert up to {MAX_RECORDS} records of one object. Each record is "
+        "checked and converted like create_record; records with bad values are reported and "
+        f"not sent, the rest are saved in batches of {CHUNK}. The result has one entry per "
+        "input record, in input order (index, success, id, created, errors with code, message "
+        "and fields), plus succeeded and failed counts: always check failed, some records may "
+        "fail while others are saved. all_or_none=true saves all or nothing and is limited to "
+        f"{CHUNK} records. For update, each record holds its Id; for upsert, name the "
+        "field in external_id_field and give each record its value."
+    ),
+    annotations=DESTRUCTIVE,
+    arguments=BulkWriteArgs,
+    result=BulkWriteResult,
+    handler=bulk_write,
+)

@@ -1,0 +1,75 @@
+"""connection_status: which Salesforce orgs are connected, and whether they work."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from server.errors import ConnectionNotFound
+from server.toolkit import LOCAL_READ, ToolContext, ToolSpec
+
+
+class ConnectionStatusArgs(BaseModel):
+    """connection_status takes no arguments."""
+
+
+class ConnectionInfo(BaseModel):
+    """One connected org."""
+
+    name: str = Field(description="The connection's name; pass it as `connection` to other tools.")
+    environment: Literal["production", "sandbox", "custom"] = Field(
+        description="production, sandbox or custom (a My Domain login host)."
+    )
+    state: Literal["connected", "needs_reconnect", "disconnected"] = Field(
+        description="connected: usable. needs_reconnect: a person must sign in again."
+    )
+    instance: str = Field(description="The org's instance URL.")
+    user: str | None = Field(description="The Salesforce username the connection acts as.")
+    is_default: bool = Field(description="Used when a tool call names no connection.")
+    last_error: str | None = Field(description="Why the connection stopped working, if it did.")
+
+
+class ConnectionStatusResult(BaseModel):
+    """Every connection, by name."""
+
+    connections: list[ConnectionInfo]
+    default: str | None = Field(description="The default connection's name, if there is one.")
+
+
+async def connection_status(ctx: ToolContext, args: ConnectionStatusArgs) -> ConnectionStatusResult:
+    """List the store's connections; no request goes to Salesforce."""
+    try:
+        default: str | None = ctx.client.connection_for(None).name
+    except ConnectionNotFound:
+        default = None
+    connections = [
+        ConnectionInfo(
+            name=conn.name,
+            environment=conn.environment,
+            state=conn.state,
+            instance=conn.instance_url,
+            user=conn.username,
+            is_default=default is not None and conn.name.lower() == default.lower(),
+            last_error=conn.last_error,
+        )
+        for conn in ctx.store.list()
+    ]
+    return ConnectionStatusResult(connections=connections, default=default)
+
+
+SPEC = ToolSpec(
+    name="connection_status",
+    title="Connection Status",
+    description=(
+        "List the Salesforce orgs callforce is connected to: each connection's name, "
+        "environment, state (connected, needs_reconnect, disconnected), instance URL, user, "
+        "and which one is the default. Reads callforce's own records only (no call to "
+        "Salesforce), so the state is as of the last call. A connection in needs_reconnect "
+        "cannot be used until a person signs in again; tell the caller it is unavailable."
+    ),
+    annotations=LOCAL_READ,
+    arguments=ConnectionStatusArgs,
+    result=ConnectionStatusResult,
+    handler=connection_status,
+)

@@ -1,0 +1,212 @@
+"""run_query: SOQL against the org, a page at a time, with an opaque cursor to continue.
+
+Salesforce serves query results in batches (here 200, the smallest it allows, asked for with the
+``Sforce-Query-Options`` header, which costs no request) and a ``nextRecordsUrl`` per further
+batch. An agent wants fewer rows at a time, so a page is a slice of a batch and the cursor says
+which batch to read (the query itself for the first, else its ``nextRecordsUrl``) and how many
+of its rows were already returned. Every call is exactly one request. Continuing inside the
+first batch runs the query again (Salesforce has no locator for it).
+
+The cursor is ``base64url(JSON).base64url(HMAC-SHA256)`` under a key made at server start: it is
+accepted only if this server issued it (and not since restarted), and its batch URL must still be
+a query locator path on the connection's own instance (checked again by the client).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field, ValidationError
+
+from server.errors import InvalidRequest
+from server.toolkit import READ, ConnectionArg, ToolContext, ToolSpec
+
+#: Rows per Salesforce batch: its minimum, and the most a page may return.
+BATCH_SIZE = 200
+_SELECT = re.compile(r"\s*select\s", re.IGNORECASE)
+_POSITION = re.compile(r"ERROR at Row:(\d+):Column:(\d+)")
+_SIGNATURE_BYTES = 16
+
+
+class RunQueryArgs(BaseModel):
+    """Arguments of run_query."""
+
+    soql: Annotated[
+        str,
+        Field(
+            description="A SOQL SELECT statement. Quote text values in single quotes and escape "
+            "a quote inside them as \\'. Relationship fields (Account.Name) and child "
+            "subqueries ((SELECT LastName FROM Contacts)) are allowed.",
+            examples=[
+                "SELECT Id, FirstName, LastName, Email FROM Contact WHERE Email = 'ana@example.com'"
+            ],
+            min_length=1,
+            max_length=100_000,
+        ),
+    ]
+    max_records: Annotated[
+        int,
+        Field(
+            description="Most records to return in this call (1-200).",
+            examples=[25],
+            ge=1,
+            le=BATCH_SIZE,
+        ),
+    ] = 25
+    cursor: Annotated[
+        str | None,
+        Field(
+            description="The next_page value of a previous run_query result, to continue that "
+            "query; when given, soql is not run again as written.",
+            examples=["eyJ2IjoxfQ.c2lnbmF0dXJl"],
+            max_length=150_000,
+        ),
+    ] = None
+    connection: ConnectionArg = None
+
+
+class RunQueryResult(BaseModel):
+    """One page of a query's records."""
+
+    records: list[dict[str, Any]] = Field(
+        description="The rows: selected fields by API name; a parent relationship is a nested "
+        "object, a child subquery a list of rows."
+    )
+    total_size: int = Field(description="How many rows the whole query matches.")
+    done: bool = Field(description="True when no rows are left after this page.")
+    next_page: str | None = Field(
+        description="Pass it back as `cursor` to get the following rows; null when done."
+    )
+
+
+class _CursorState(BaseModel):
+    c: str  # connection name
+    q: str | None = None  # the SOQL, when the batch is the query's first
+    u: str | None = None  # the batch's nextRecordsUrl otherwise
+    s: int = Field(ge=0)  # rows of that batch already returned
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(key: bytes, state: _CursorState) -> str:
+    """A signed, opaque cursor for ``state``."""
+    payload = _b64(state.model_dump_json(exclude_none=True).encode())
+    signature = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+    return f"{payload}.{_b64(signature)}"
+
+
+def decode_cursor(key: bytes, cursor: str) -> _CursorState:
+    """The state of a cursor this server issued; ToolError for anything else."""
+    refused = ToolError(
+        "That cursor was not issued by this callforce server (or the server restarted since); "
+        "run the query again without cursor."
+    )
+    payload, _, signature = cursor.strip().partition(".")
+    expected = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+    try:
+        if not hmac.compare_digest(_unb64(signature), expected):
+            raise refused
+        state = _CursorState.model_validate(json.loads(_unb64(payload)))
+    except (binascii.Error, ValueError, ValidationError):
+        raise refused from None
+    if (state.q is None) == (state.u is None):
+        raise refused
+    return state
+
+
+def strip_attributes(value: Any) -> Any:
+    """Rows without Salesforce's ``attributes``; a child subquery result becomes its rows."""
+    if isinstance(value, dict):
+        if "records" in value and "totalSize" in value and "attributes" not in value:
+            return [strip_attributes(row) for row in value.get("records") or []]
+        return {key: strip_attributes(item) for key, item in value.items() if key != "attributes"}
+    if isinstance(value, list):
+        return [strip_attributes(item) for item in value]
+    return value
+
+
+def _query_error(exc: InvalidRequest, *, following: bool) -> ToolError:
+    if following and exc.error_code == "INVALID_QUERY_LOCATOR":
+        return ToolError(
+            "The query cursor has expired (Salesforce keeps them about 15 minutes); run the "
+            "query again without cursor."
+        )
+    lines = [line.strip() for line in exc.salesforce_message.splitlines() if line.strip()]
+    position = _POSITION.search(exc.salesforce_message)
+    where = f" at row {position[1]}, column {position[2]}" if position else ""
+    useful = lines[-1] if lines else "(no message)"
+    return ToolError(f"Salesforce rejected the query ({exc.error_code}{where}): {useful}")
+
+
+async def run_query(ctx: ToolContext, args: RunQueryArgs) -> RunQueryResult:
+    """One page of rows; exactly one request to Salesforce."""
+    if args.cursor is not None:
+        state = decode_cursor(ctx.cursor_key, args.cursor)
+        if args.connection and args.connection.lower() != state.c.lower():
+            raise ToolError(
+                f"That cursor belongs to connection '{state.c}', not '{args.connection}'."
+            )
+    else:
+        soql = args.soql.strip().rstrip(";").rstrip()
+        if not _SELECT.match(soql + " "):
+            raise ToolError(
+                "run_query runs SOQL SELECT statements only, e.g. SELECT Id, Name FROM Account "
+                "WHERE Name = 'Acme' — to change records use the create, update or upsert tools."
+            )
+        conn = ctx.client.connection_for(args.connection)
+        state = _CursorState(c=conn.name, q=soql, s=0)
+    try:
+        if state.u is not None:
+            batch = await ctx.client.query_more(state.u, connection=state.c)
+        else:  # decode_cursor guarantees q when there is no u
+            batch = await ctx.client.query(state.q or "", connection=state.c, batch_size=BATCH_SIZE)
+    except InvalidRequest as exc:
+        raise _query_error(exc, following=args.cursor is not None) from None
+    rows = batch.get("records") or []
+    end = state.s + args.max_records
+    page = rows[state.s : end]
+    next_state: _CursorState | None = None
+    if end < len(rows):
+        next_state = state.model_copy(update={"s": end})
+    elif isinstance(batch.get("nextRecordsUrl"), str):
+        next_state = _CursorState(c=state.c, u=batch["nextRecordsUrl"], s=0)
+    total = batch.get("totalSize")
+    return RunQueryResult(
+        records=[strip_attributes(row) for row in page],
+        total_size=total if isinstance(total, int) else len(rows),
+        done=next_state is None,
+        next_page=encode_cursor(ctx.cursor_key, next_state) if next_state else None,
+    )
+
+
+SPEC = ToolSpec(
+    name="run_query",
+    title="Run Query",
+    description=(
+        "Run a SOQL SELECT query and return matching records (without Salesforce's "
+        "'attributes'). Select only the fields you need and filter with WHERE, e.g. to find the "
+        "caller: SELECT Id, Name, Email FROM Contact WHERE Phone = '+14155550100'. At most "
+        "max_records rows come back per call; if done is false, call again with the same soql "
+        "and cursor set to next_page (a page may hold fewer rows than max_records while more "
+        "remain). SELECT COUNT() FROM … returns no records and the count in total_size. A "
+        "malformed query fails with Salesforce's error code and the position of the problem; "
+        "describe_object lists an object's field names."
+    ),
+    annotations=READ,
+    arguments=RunQueryArgs,
+    result=RunQueryResult,
+    handler=run_query,
+)

@@ -1,0 +1,97 @@
+"""update_record: change fields of one record, by id, values coerced to the field types first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from server.errors import NotFound
+from server.toolkit import (
+    IDEMPOTENT_WRITE,
+    ConnectionArg,
+    ObjectArg,
+    ToolContext,
+    ToolSpec,
+    coerce,
+    refresh_describe_on_unknown_field,
+)
+from server.values import parse_id
+
+
+class UpdateRecordArgs(BaseModel):
+    """Arguments of update_record."""
+
+    object: ObjectArg
+    id: Annotated[
+        str,
+        Field(
+            description="The record's 15- or 18-character id, as a query returned it.",
+            examples=["0035g000000XECdAAO"],
+            min_length=15,
+            max_length=18,
+        ),
+    ]
+    data: Annotated[
+        dict[str, Any],
+        Field(
+            description='The fields to change: API field name → new value (null or "" '
+            "clears a field). Spoken forms are converted to each field's type; values are never "
+            "treated as templates.",
+            examples=[{"Phone": "+1 415 555 0100", "Status": "working"}],
+            min_length=1,
+        ),
+    ]
+    connection: ConnectionArg = None
+
+
+class UpdateRecordResult(BaseModel):
+    """The updated record."""
+
+    id: str = Field(description="The record's 18-character id.")
+    object: str = Field(description="The object's API name.")
+
+
+async def update_record(ctx: ToolContext, args: UpdateRecordArgs) -> UpdateRecordResult:
+    """Check the id, coerce against the (cached) describe, then one PATCH."""
+    record_id = parse_id(args.id)  # malformed or misheard ids never reach a URL
+    conn = ctx.client.connection_for(args.connection)
+    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
+    if info.key_prefix and not record_id.startswith(info.key_prefix):
+        raise ToolError(
+            f"'{args.id}' is not the id of a {info.name} record ({info.name} ids start with "
+            f"{info.key_prefix}); take the id from a query of {info.name}. Nothing was sent."
+        )
+    body = coerce(ctx, info, args.data, "update")
+    try:
+        with refresh_describe_on_unknown_field(ctx, conn.name, info.name):
+            await ctx.client.request(
+                "PATCH",
+                ctx.client.api_path(f"sobjects/{info.name}/{record_id}"),
+                connection=conn.name,
+                json=body,
+            )
+    except NotFound:
+        raise ToolError(
+            f"Salesforce has no {info.name} record with id {record_id} (it may have been "
+            f"deleted); query for the record again."
+        ) from None
+    return UpdateRecordResult(id=record_id, object=info.name)
+
+
+SPEC = ToolSpec(
+    name="update_record",
+    title="Update Object",
+    description=(
+        "Update fields of one existing Salesforce record, identified by its id (take it from "
+        "run_query or a create result; never guess one). Only the fields in data change. "
+        "Values are checked and converted to each field's type before anything is sent; a "
+        "wrong value names the field and what it needs. Sending the same update twice leaves "
+        "the record the same."
+    ),
+    annotations=IDEMPOTENT_WRITE,
+    arguments=UpdateRecordArgs,
+    result=UpdateRecordResult,
+    handler=update_record,
+)

@@ -1,0 +1,165 @@
+"""upsert_record: create or update one record, found by an external id field's value.
+
+The value travels as ONE percent-encoded path segment of ``PATCH
+/sobjects/{Object}/{Field}/{value}`` (``quote(value, safe="")``: '/', '?', '#', '%' and spaces
+cannot change the URL's meaning) and is left out of the body, which Salesforce allows only with
+the same value anyway. A value the client refuses to put in any path ('.', '..', anything that
+decodes to them, or characters it never sends in a path) is upserted through sObject Collections
+(``PATCH /composite/sobjects/{Object}/{Field}``) instead, where the value is in the JSON body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from server.errors import InvalidRequest, RequestRefused, ServerError
+from server.toolkit import (
+    IDEMPOTENT_WRITE,
+    ConnectionArg,
+    ObjectArg,
+    ToolContext,
+    ToolSpec,
+    answer_json,
+    coerce,
+    record_link,
+    refresh_describe_on_unknown_field,
+)
+
+
+class UpsertRecordArgs(BaseModel):
+    """Arguments of upsert_record."""
+
+    object: ObjectArg
+    external_id_field: Annotated[
+        str,
+        Field(
+            description="API name of the field that identifies the record: an External ID "
+            "field (describe_object marks them external_id), a lookup field such as Email, "
+            "or Id.",
+            examples=["External_Id__c"],
+            min_length=1,
+            max_length=80,
+        ),
+    ]
+    data: Annotated[
+        dict[str, Any],
+        Field(
+            description="The record's fields (API name → value), including external_id_field "
+            "with the value to match. Spoken forms are converted to each field's type; values "
+            "are never treated as templates.",
+            examples=[{"External_Id__c": "L-000123", "LastName": "García", "Company": "Acme"}],
+            min_length=1,
+        ),
+    ]
+    connection: ConnectionArg = None
+
+
+class UpsertRecordResult(BaseModel):
+    """The record written."""
+
+    id: str = Field(description="The record's 18-character id.")
+    created: bool = Field(description="True: a new record was created; false: one was updated.")
+    object: str = Field(description="The object's API name.")
+    url: str = Field(description="A link to the record in Salesforce.")
+
+
+def _multiple(sobject: str, field: str, value: str, answer: Any) -> ToolError:
+    urls = answer if isinstance(answer, list) else []
+    ids = [str(url).rstrip("/").rsplit("/", 1)[-1] for url in urls]
+    listed = ", ".join(ids) if ids else "several records"
+    return ToolError(
+        f"Several {sobject} records have {field} = '{value}': {listed}. Nothing was written; "
+        f"pick one and change it with update_record."
+    )
+
+
+async def _by_collection(
+    ctx: ToolContext, conn: str, sobject: str, field: str, body: dict[str, Any]
+) -> tuple[str, bool]:
+    """Upsert one record with the value in the body (sObject Collections, v46.0+)."""
+    response = await ctx.client.request(
+        "PATCH",
+        ctx.client.api_path(f"composite/sobjects/{sobject}/{field}"),
+        connection=conn,
+        json={"allOrNone": True, "records": [{"attributes": {"type": sobject}, **body}]},
+    )
+    answer = answer_json(response)
+    result = answer[0] if isinstance(answer, list) and answer else None
+    if not isinstance(result, dict):
+        raise ServerError(response.status_code, "INVALID_RESPONSE", "unexpected upsert answer")
+    if not result.get("success"):
+        errors = result.get("errors") or [{}]
+        first = errors[0] if isinstance(errors[0], dict) else {}
+        raise InvalidRequest(
+            400,
+            str(first.get("statusCode") or "UNKNOWN_ERROR"),
+            str(first.get("message") or "(no message)"),
+            [str(name) for name in first.get("fields") or []],
+        )
+    return str(result.get("id")), bool(result.get("created"))
+
+
+async def _by_path(
+    ctx: ToolContext, conn: str, sobject: str, field: str, value: str, body: dict[str, Any]
+) -> tuple[str, bool]:
+    """Upsert one record with the value as the last path segment."""
+    response = await ctx.client.request(
+        "PATCH",
+        ctx.client.api_path(f"sobjects/{sobject}/{field}/{quote(value, safe='')}"),
+        connection=conn,
+        json=body,
+    )
+    answer = answer_json(response)
+    if response.status_code == 300:
+        raise _multiple(sobject, field, value, answer)
+    found = answer if isinstance(answer, dict) else {}
+    record_id, created = found.get("id"), found.get("created")
+    if not isinstance(record_id, str):
+        raise ServerError(response.status_code, "INVALID_RESPONSE", "the answer has no id")
+    # Before v46.0 there is no "created": 201 means inserted.
+    return record_id, created if isinstance(created, bool) else response.status_code == 201
+
+
+async def upsert_record(ctx: ToolContext, args: UpsertRecordArgs) -> UpsertRecordResult:
+    """Coerce (the key field included), then one PATCH by external id."""
+    conn = ctx.client.connection_for(args.connection)
+    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
+    body = coerce(ctx, info, args.data, "upsert", external_id_field=args.external_id_field)
+    key_field = info.field(args.external_id_field)
+    field = key_field.name if key_field else args.external_id_field
+    value = str(body.pop(field))
+    with refresh_describe_on_unknown_field(ctx, conn.name, info.name):
+        try:
+            record_id, created = await _by_path(ctx, conn.name, info.name, field, value, body)
+        except RequestRefused:
+            # Refused before anything was sent: this value cannot travel in a path.
+            body[field] = value
+            record_id, created = await _by_collection(ctx, conn.name, info.name, field, body)
+    return UpsertRecordResult(
+        id=record_id,
+        created=created,
+        object=info.name,
+        url=record_link(conn.instance_url, record_id),
+    )
+
+
+SPEC = ToolSpec(
+    name="upsert_record",
+    title="Upsert",
+    description=(
+        "Create or update one Salesforce record identified by external_id_field: if a record "
+        "has data[external_id_field] as that field's value it is updated, otherwise a new one "
+        "is created (created tells which). Safe to retry: repeating the call never makes a "
+        "duplicate. Values are checked and converted to each field's type before anything is "
+        "sent. If several records share the value, nothing is written and their ids are "
+        "listed."
+    ),
+    annotations=IDEMPOTENT_WRITE,
+    arguments=UpsertRecordArgs,
+    result=UpsertRecordResult,
+    handler=upsert_record,
+)

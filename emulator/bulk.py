@@ -323,7 +323,8 @@ async def results(request: Request) -> Response:
     elif kind == "failed":
         header, rows = ["sf__Id", "sf__Error", *job.header], job.failures
     else:
-        _read_table(job)  # an aborted job's rows were never parsed
+        if job.state == "Aborted":
+            _read_table(job)  # rows uploaded but never processed are still raw text
         done = job.state == "JobComplete"
         header, rows = job.header, [] if done else job.rows[job.next_row :]
     buffer = io.StringIO()
@@ -348,8 +349,11 @@ def _parse(job: IngestJob) -> None:
     problem = _read_table(job)
     if problem is None:
         problem = next(
-            (f"InvalidBatch : Field name not found : {name}"
-             for name in job.header if _column(job.obj, name) is None),
+            (
+                f"InvalidBatch : Field name not found : {name}"
+                for name in job.header
+                if _column(job.obj, name) is None
+            ),
             None,
         )
     if problem is not None:

@@ -44,9 +44,13 @@ _STATIC_LIMITS = {
 
 
 def version_label(major: int) -> str:
-    """The release name of an API version: 31 → "Summer '14", 66 → "Spring '26"."""
+    """The release name of an API version: 31 → "Summer '14", 66 → "Spring '26".
+
+    Real orgs label v42.0 "Spring ’18" with a typographic apostrophe; so does the emulator.
+    """
     n = major - OLDEST_VERSION
-    return f"{_SEASONS[n % 3]} '{14 + (n + 2) // 3}"
+    apostrophe = "\u2019" if major == 42 else "'"
+    return f"{_SEASONS[n % 3]} {apostrophe}{14 + (n + 2) // 3}"
 
 
 async def versions(request: Request) -> Response:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from emulator import soql
 from emulator.errors import SalesforceError
 from emulator.ids import IdFactory
 from emulator.request_context import api_version, org_of
@@ -88,8 +89,6 @@ async def _run(request: Request, include_deleted: bool) -> Response:
     text = request.query_params.get("q")
     if text is None or not text.strip():
         raise SalesforceError(400, "MALFORMED_QUERY", "SOQL statement cannot be empty or null")
-    from emulator import soql  # noqa: PLC0415 - TEMPORARY until emulator.soql lands
-
     org = org_of(request)
     try:
         parsed = soql.parse(text, org.schema)

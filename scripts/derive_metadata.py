@@ -71,6 +71,20 @@ def external_id_field() -> dict[str, Any]:
     return field
 
 
+def _user_urls(contact_urls: dict[str, str]) -> dict[str, str]:
+    """A real User's urls: Contact's, less approvalLayouts and listviews, plus namedLayouts and
+    passwordUtilities (as a real describeGlobal shows them)."""
+    urls = {
+        key: url.replace("/Contact", "/User")
+        for key, url in contact_urls.items()
+        if key not in ("approvalLayouts", "listviews")
+    }
+    base = "/services/data/v{version}/sobjects/User"
+    urls["namedLayouts"] = base + "/describe/namedLayouts/{LayoutName}"
+    urls["passwordUtilities"] = base + "/{ID}/password"
+    return urls
+
+
 def user_top_level(user: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
     """The trimmed User describe has five top-level keys; give it the full set, read-only.
 
@@ -83,7 +97,7 @@ def user_top_level(user: dict[str, Any], contact: dict[str, Any]) -> dict[str, A
         createable=False, updateable=False, deletable=False, queryable=True,
         mergeable=False, undeletable=False, feedEnabled=False, activateable=False,
         recordTypeInfos=[], namedLayoutInfos=[], actionOverrides=[],
-        urls={key: url.replace("/Contact", "/User") for key, url in contact["urls"].items()},
+        urls=_user_urls(contact["urls"]),
     )
     top.update(fields=user["fields"], childRelationships=user["childRelationships"])
     return top

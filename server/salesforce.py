@@ -79,6 +79,7 @@ _OPERATIONS = {"POST": "create", "PATCH": "update", "PUT": "write", "DELETE": "d
 _RETRY_ATTEMPTS = 2
 _NEXT_RECORDS = re.compile(r"/services/data/v\d{2,3}\.\d/(?:query|queryAll)/[A-Za-z0-9_-]{1,100}")
 _FORBIDDEN_PATH_CHARS = re.compile(r"[\\\x00-\x20\x7f#]")
+_FORBIDDEN_QUERY_CHARS = re.compile(r"[\x00-\x1f\x7f#]")
 
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext:
@@ -106,17 +107,22 @@ def _retryable(safe: bool, exc: Exception) -> bool:
 
 
 def _check_path(path: str) -> None:
-    """Refuse a path that could leave the instance's API or smuggle something into the URL."""
-    decoded = unquote(unquote(path))
-    segments = decoded.split("?", 1)[0].split("/")
+    """Refuse a path that could leave the instance's API or smuggle something into the URL.
+
+    The path part must be under ``/services/`` and outside ``/services/oauth2/``, with no
+    ``.``/``..`` segment, backslash, whitespace or control character, raw or percent-encoded
+    (twice). A query string may follow ``?``; it only may not hold control characters or ``#``.
+    """
+    raw_path, _, query = path.partition("?")
+    decoded = unquote(unquote(raw_path))
+    segments = decoded.split("/")
     if (
-        not path.startswith("/services/")
-        or path.lower().startswith("/services/oauth2/")
+        not raw_path.startswith("/services/")
         or decoded.lower().startswith("/services/oauth2/")
-        or _FORBIDDEN_PATH_CHARS.search(path)
         or _FORBIDDEN_PATH_CHARS.search(decoded)
         or ".." in segments
         or "." in segments
+        or _FORBIDDEN_QUERY_CHARS.search(query)
     ):
         raise RequestRefused(
             "callforce only sends requests to paths under /services/ on the connection's own "

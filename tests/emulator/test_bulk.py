@@ -36,7 +36,8 @@ async def run_job(client: httpx.AsyncClient, data: str, **settings: Any) -> dict
     upload = await client.put(
         f"{JOBS}/{job['id']}/batches", content=data.encode(), headers={"Content-Type": "text/csv"}
     )
-    assert upload.status_code == 201 and upload.content == b""
+    assert upload.status_code == 201
+    assert upload.content == b""
     closed = await client.patch(f"{JOBS}/{job['id']}", json={"state": "UploadComplete"})
     assert closed.json()["state"] == "UploadComplete"
     for _ in range(50):
@@ -61,16 +62,30 @@ async def test_create_job_answers_job_info(client: httpx.AsyncClient, org: Org) 
     """POST /jobs/ingest answers 200 JobInfo: 750 id, Open, contentUrl without a leading /."""
     job = await open_job(client, lineEnding="LF")
     assert list(job) == [
-        "id", "operation", "object", "createdById", "createdDate", "systemModstamp", "state",
-        "concurrencyMode", "contentType", "apiVersion", "contentUrl", "lineEnding",
+        "id",
+        "operation",
+        "object",
+        "createdById",
+        "createdDate",
+        "systemModstamp",
+        "state",
+        "concurrencyMode",
+        "contentType",
+        "apiVersion",
+        "contentUrl",
+        "lineEnding",
         "columnDelimiter",
     ]
-    assert job["id"].startswith("750") and len(job["id"]) == 18
-    assert job["state"] == "Open" and job["apiVersion"] == 62.0
+    assert job["id"].startswith("750")
+    assert len(job["id"]) == 18
+    assert job["state"] == "Open"
+    assert job["apiVersion"] == 62.0
     assert job["contentUrl"] == f"services/data/v62.0/jobs/ingest/{job['id']}/batches"
-    assert job["columnDelimiter"] == "COMMA" and job["lineEnding"] == "LF"
+    assert job["columnDelimiter"] == "COMMA"
+    assert job["lineEnding"] == "LF"
     user = org.user_by_username(org.config.username)
-    assert user is not None and job["createdById"] == user["Id"]
+    assert user is not None
+    assert job["createdById"] == user["Id"]
 
 
 @pytest.mark.parametrize(
@@ -122,12 +137,14 @@ async def test_state_rules(client: httpx.AsyncClient) -> None:
     url = f"{JOBS}/{job['id']}"
     assert (await client.put(f"{url}/batches", content=b"Name\nA\n")).status_code == 201
     again = await client.put(f"{url}/batches", content=b"Name\nB\n")
-    assert again.status_code == 400 and again.json()[0]["errorCode"] == "INVALIDJOBSTATE"
+    assert again.status_code == 400
+    assert again.json()[0]["errorCode"] == "INVALIDJOBSTATE"
     await client.patch(url, json={"state": "UploadComplete"})
     late = await client.put(f"{url}/batches", content=b"Name\nC\n")
     assert late.status_code == 400
     twice = await client.patch(url, json={"state": "UploadComplete"})
-    assert twice.status_code == 400 and twice.json()[0]["errorCode"] == "INVALIDJOBSTATE"
+    assert twice.status_code == 400
+    assert twice.json()[0]["errorCode"] == "INVALIDJOBSTATE"
     bogus = await client.patch(url, json={"state": "JobComplete"})
     assert bogus.status_code == 400
     assert (await client.delete(f"{JOBS}/{(await open_job(client))['id']}")).status_code == 400
@@ -137,7 +154,8 @@ async def test_list_and_delete_jobs(client: httpx.AsyncClient) -> None:
     """GET /jobs/ingest lists jobs; DELETE removes a closed job (204)."""
     job = await open_job(client)
     listing = (await client.get(JOBS)).json()
-    assert listing["done"] is True and listing["nextRecordsUrl"] is None
+    assert listing["done"] is True
+    assert listing["nextRecordsUrl"] is None
     assert job["id"] in [record["id"] for record in listing["records"]]
     await client.patch(f"{JOBS}/{job['id']}", json={"state": "Aborted"})
     assert (await client.delete(f"{JOBS}/{job['id']}")).status_code == 204
@@ -165,14 +183,22 @@ async def test_insert_2000_rows_with_some_bad(client: httpx.AsyncClient, org: Or
         states.append(info["state"])
         if info["state"] == "JobComplete":
             break
-    assert states[0] == "InProgress" and states[-1] == "JobComplete"
+    assert states[0] == "InProgress"
+    assert states[-1] == "JobComplete"
     assert info["jobType"] == "V2Ingest"
-    assert info["numberRecordsProcessed"] == 2000 and info["numberRecordsFailed"] == 3
+    assert info["numberRecordsProcessed"] == 2000
+    assert info["numberRecordsFailed"] == 3
     assert org.store.count("Account") == before + 1997
 
     successes = await results(client, job["id"], "successfulResults")
-    assert successes[0] == ["sf__Id", "sf__Created", "Name", "NumberOfEmployees", "Industry",
-                            "Site"]
+    assert successes[0] == [
+        "sf__Id",
+        "sf__Created",
+        "Name",
+        "NumberOfEmployees",
+        "Industry",
+        "Site",
+    ]
     assert len(successes) == 1998
     assert successes[1][1:] == ["true", "Bulk, 0", "0", "Energy", ""]
     assert (org.store.get("Account", successes[1][0]) or {})["Name"] == "Bulk, 0"
@@ -180,7 +206,8 @@ async def test_insert_2000_rows_with_some_bad(client: httpx.AsyncClient, org: Or
     assert failures[0][:2] == ["sf__Id", "sf__Error"]
     assert [row[2] for row in failures[1:]] == ["Bulk, 7", "Bulk, 500", "Bulk, 1999"]
     assert failures[1][:2] == [
-        "", "INVALID_TYPE_ON_FIELD_IN_RECORD:Employees: value not of required type: many:"
+        "",
+        "INVALID_TYPE_ON_FIELD_IN_RECORD:Employees: value not of required type: many:"
         "NumberOfEmployees --",
     ]
     raw = (await client.get(f"{JOBS}/{job['id']}/failedResults")).text
@@ -193,10 +220,10 @@ async def test_update_job_and_null_markers(client: httpx.AsyncClient, org: Org) 
     """Update rows by Id: empty cells leave fields alone, #N/A sets null; bad ids fail."""
     first = await create(client, "Account", {"Name": "U1", "Phone": "1", "Site": "s"})
     second = await create(client, "Account", {"Name": "U2", "Phone": "2", "Site": "s"})
-    data = (f"Id,Name,Phone,Site\n{first},New 1,,#N/A\n{second[:15]},New 2,22,\n"
-            f"nope,X,,\n,Y,,\n")
+    data = f"Id,Name,Phone,Site\n{first},New 1,,#N/A\n{second[:15]},New 2,22,\nnope,X,,\n,Y,,\n"
     info = await run_job(client, data, operation="update")
-    assert info["state"] == "JobComplete" and info["numberRecordsFailed"] == 2
+    assert info["state"] == "JobComplete"
+    assert info["numberRecordsFailed"] == 2
     one = org.store.get("Account", first) or {}
     assert (one["Name"], one["Phone"], one["Site"]) == ("New 1", "1", None)
     two = org.store.get("Account", second) or {}
@@ -205,7 +232,8 @@ async def test_update_job_and_null_markers(client: httpx.AsyncClient, org: Org) 
     assert [row[:2] for row in successes[1:]] == [[first, "false"], [second, "false"]]
     failures = await results(client, info["id"], "failedResults")
     assert failures[1][:2] == [
-        "nope", "MALFORMED_ID:Account ID: id value of incorrect type: nope:Id --"
+        "nope",
+        "MALFORMED_ID:Account ID: id value of incorrect type: nope:Id --",
     ]
     assert failures[2][1] == "MISSING_ARGUMENT:Id not specified in an update call:--"
 
@@ -214,21 +242,19 @@ async def test_upsert_job_by_external_id(client: httpx.AsyncClient, org: Org) ->
     """Upsert rows by External_Id__c create or update; parents resolve by external id."""
     existing = await create(client, "Contact", {"LastName": "Old", "External_Id__c": "BK-1"})
     parent = await create(client, "Account", {"Name": "Parent"})
-    data = (
-        "External_Id__c,LastName,AccountId\n"
-        f"BK-1,Updated,{parent}\n"
-        "BK-2,Created,\n"
-        ",Missing,\n"
-    )
+    data = f"External_Id__c,LastName,AccountId\nBK-1,Updated,{parent}\nBK-2,Created,\n,Missing,\n"
     info = await run_job(
         client, data, object="Contact", operation="upsert", externalIdFieldName="external_id__c"
     )
-    assert info["numberRecordsProcessed"] == 3 and info["numberRecordsFailed"] == 1
+    assert info["numberRecordsProcessed"] == 3
+    assert info["numberRecordsFailed"] == 1
     assert info["externalIdFieldName"] == "External_Id__c"
     successes = await results(client, info["id"], "successfulResults")
-    assert successes[1][:2] == [existing, "false"] and successes[2][1] == "true"
+    assert successes[1][:2] == [existing, "false"]
+    assert successes[2][1] == "true"
     record = org.store.get("Contact", existing) or {}
-    assert record["LastName"] == "Updated" and record["AccountId"] == parent
+    assert record["LastName"] == "Updated"
+    assert record["AccountId"] == parent
     failures = await results(client, info["id"], "failedResults")
     assert failures[1][1] == "MISSING_ARGUMENT:External_Id__c not specified:External_Id__c --"
 
@@ -255,7 +281,8 @@ async def test_crlf_and_other_delimiters(client: httpx.AsyncClient, org: Org) ->
     """A CRLF, semicolon-delimited job is read with those settings and answers in them."""
     data = "Name;Site\r\nSemi;colon\r\n"
     info = await run_job(client, data, lineEnding="CRLF", columnDelimiter="SEMICOLON")
-    assert info["state"] == "JobComplete" and info["numberRecordsFailed"] == 0
+    assert info["state"] == "JobComplete"
+    assert info["numberRecordsFailed"] == 0
     response = await client.get(f"{JOBS}/{info['id']}/successfulResults/")
     assert response.text.startswith('"sf__Id";"sf__Created";"Name";"Site"\r\n')
 
@@ -291,7 +318,8 @@ async def test_abort_leaves_rows_unprocessed(client: httpx.AsyncClient, org: Org
 async def test_ragged_rows_fail_alone(client: httpx.AsyncClient) -> None:
     """A row with a different number of columns fails; the others are processed."""
     info = await run_job(client, "Name,Site\nGood,s\nBad\nAlso,s,extra\n")
-    assert info["numberRecordsProcessed"] == 3 and info["numberRecordsFailed"] == 2
+    assert info["numberRecordsProcessed"] == 3
+    assert info["numberRecordsFailed"] == 2
 
 
 # --- simple-salesforce --------------------------------------------------------------------
@@ -306,9 +334,15 @@ class AsgiAdapter(requests.adapters.BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:  # type: ignore[override]
         """Forward one request and rebuild the answer as a requests.Response."""
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        assert body is None or isinstance(body, bytes)
         answer = self.client.request(
-            str(request.method), str(request.url), content=request.body,
-            headers=dict(request.headers),
+            str(request.method),
+            str(request.url),
+            content=body,
+            headers={
+                k: v if isinstance(v, str) else v.decode() for k, v in request.headers.items()
+            },
         )
         response = requests.Response()
         response.status_code = answer.status_code
@@ -329,19 +363,26 @@ def test_simple_salesforce_bulk2_insert(org: Org, token: str) -> None:
         session = requests.Session()
         session.mount("https://emulator.test", AsgiAdapter(http))
         bulk = SFBulk2Type(
-            "Account", f"https://emulator.test{API}/jobs/",
-            {"Authorization": f"Bearer {token}", "X-PrettyPrint": "1"}, session,
+            "Account",
+            f"https://emulator.test{API}/jobs/",
+            {"Authorization": f"Bearer {token}", "X-PrettyPrint": "1"},
+            session,
         )
         records = [{"Name": f"SS {i}", "NumberOfEmployees": str(i)} for i in range(250)]
         records[3]["NumberOfEmployees"] = "lots"
         outcome = bulk.insert(records=records, wait=0)
-        assert outcome == [{
-            "numberRecordsFailed": 1, "numberRecordsProcessed": 250, "numberRecordsTotal": 250,
-            "job_id": outcome[0]["job_id"],
-        }]
-        failed = list(csv.DictReader(io.StringIO(bulk.get_failed_records(outcome[0]["job_id"]))))
+        job_id = str(outcome[0]["job_id"])
+        assert outcome == [
+            {
+                "numberRecordsFailed": 1,
+                "numberRecordsProcessed": 250,
+                "numberRecordsTotal": 250,
+                "job_id": outcome[0]["job_id"],
+            }
+        ]
+        failed = list(csv.DictReader(io.StringIO(bulk.get_failed_records(job_id))))
         assert [row["Name"] for row in failed] == ["SS 3"]
-        succeeded = bulk.get_successful_records(outcome[0]["job_id"])
+        succeeded = bulk.get_successful_records(job_id)
         assert len(succeeded.strip().splitlines()) == 250
-        unprocessed = bulk.get_unprocessed_records(outcome[0]["job_id"])
+        unprocessed = bulk.get_unprocessed_records(job_id)
         assert sorted(unprocessed.strip().split(",")) == ['"Name"', '"NumberOfEmployees"']

@@ -42,9 +42,7 @@ def recording(shared_dir: Path, name: str) -> dict[str, Any]:
 # --- create -------------------------------------------------------------------------------
 
 
-async def test_create_answers_results_in_request_order(
-    client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_create_answers_results_in_request_order(client: httpx.AsyncClient, org: Org) -> None:
     """POST creates every record and answers 200 with SaveResults in request order."""
     response = await client.post(
         COLLECTION, json={"allOrNone": False, "records": [account(f"Bulk {i}") for i in range(5)]}
@@ -71,10 +69,16 @@ async def test_mixed_batch_without_all_or_none_saves_the_good_ones(
     assert good["success"] is True
     assert missing == {
         "success": False,
-        "errors": [{"statusCode": "REQUIRED_FIELD_MISSING",
-                    "message": "Required fields are missing: [Name]", "fields": ["Name"]}],
+        "errors": [
+            {
+                "statusCode": "REQUIRED_FIELD_MISSING",
+                "message": "Required fields are missing: [Name]",
+                "fields": ["Name"],
+            }
+        ],
     }
-    assert too_long["errors"][0]["statusCode"] == "STRING_TOO_LONG" and "id" not in too_long
+    assert too_long["errors"][0]["statusCode"] == "STRING_TOO_LONG"
+    assert "id" not in too_long
     assert org.store.count("Account") == before + 1
     assert (await client.get(f"{API}/sobjects/Account/{good['id']}")).status_code == 200
 
@@ -112,20 +116,29 @@ async def test_more_than_200_records_is_a_400(client: httpx.AsyncClient, org: Or
     before = org.store.count("Account")
     response = await client.post(COLLECTION, json={"records": [account("x")] * 201})
     assert response.status_code == 400
-    assert response.json() == [{
-        "message": "record limit reached. cannot submit more than 200 records into this call",
-        "errorCode": "EXCEEDED_ID_LIMIT",
-    }]
+    assert response.json() == [
+        {
+            "message": "record limit reached. cannot submit more than 200 records into this call",
+            "errorCode": "EXCEEDED_ID_LIMIT",
+        }
+    ]
     assert org.store.count("Account") == before
     exactly = await client.post(COLLECTION, json={"records": [account("y")] * 200})
-    assert exactly.status_code == 200 and len(exactly.json()) == 200
+    assert exactly.status_code == 200
+    assert len(exactly.json()) == 200
 
 
 async def test_record_without_attributes_fails_alone(client: httpx.AsyncClient) -> None:
     """A record without attributes.type is a per-record JSON_PARSER_ERROR (as recorded)."""
     response = await client.post(
-        COLLECTION, json={"records": [{"Name": "No type"}, account("Typed"),
-                                      {"attributes": {"type": "Whizbang"}, "Name": "x"}]},
+        COLLECTION,
+        json={
+            "records": [
+                {"Name": "No type"},
+                account("Typed"),
+                {"attributes": {"type": "Whizbang"}, "Name": "x"},
+            ]
+        },
     )
     assert response.status_code == 200
     untyped, typed, unknown = response.json()
@@ -141,14 +154,23 @@ async def test_mixed_types_in_one_request(client: httpx.AsyncClient, org: Org) -
         json={"records": [account("Mixed"), {"attributes": {"type": "Contact"}, "LastName": "M"}]},
     )
     first, second = response.json()
-    assert first["id"].startswith("001") and second["id"].startswith("003")
+    assert first["id"].startswith("001")
+    assert second["id"].startswith("003")
     assert org.store.get("Contact", second["id"]) is not None
 
 
 @pytest.mark.parametrize(
     "payload",
-    [b"", b"{", b"[]", b'{"records": {}}', b'{"records": [1]}', b'{"allOrNone": "maybe",'
-     b' "records": []}', b'{"records": [], "extra": 1}', b'{"allOrNone": 3, "records": []}'],
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'{"records": {}}',
+        b'{"records": [1]}',
+        b'{"allOrNone": "maybe", "records": []}',
+        b'{"records": [], "extra": 1}',
+        b'{"allOrNone": 3, "records": []}',
+    ],
 )
 async def test_malformed_requests_are_400(client: httpx.AsyncClient, payload: bytes) -> None:
     """A body that is not {"records": [objects]} answers 400 JSON_PARSER_ERROR."""
@@ -165,13 +187,14 @@ async def test_created_collection_matches_recording(
     """The recorded create request gets a body of the recorded shape."""
     recorded = recording(shared_dir, "nango__create_collection_v63_200.json")
     response = await client.post(
-        f"/services/data/v63.0/composite/sobjects", json=recorded["request"]["data"]
+        "/services/data/v63.0/composite/sobjects", json=recorded["request"]["data"]
     )
     assert response.status_code == recorded["response"]["status"]
     body = response.json()
     expected = recorded["response"]["body"]
     assert [sorted(r) for r in body] == [sorted(r) for r in expected]
-    assert body[0]["id"].startswith("001") and len(body[0]["id"]) == 18
+    assert body[0]["id"].startswith("001")
+    assert len(body[0]["id"]) == 18
 
 
 # --- update -------------------------------------------------------------------------------
@@ -183,8 +206,12 @@ async def test_update_by_id_in_any_case(client: httpx.AsyncClient, org: Org) -> 
     second = await create(client, "Account", {"Name": "U2"})
     response = await client.patch(
         COLLECTION,
-        json={"records": [account(None, Id=first, NumberOfEmployees="10000"),
-                          account("Renamed", id=second[:15])]},
+        json={
+            "records": [
+                account(None, Id=first, NumberOfEmployees="10000"),
+                account("Renamed", id=second[:15]),
+            ]
+        },
     )
     assert response.json() == [
         {"id": first, "success": True, "errors": []},
@@ -215,8 +242,14 @@ async def test_update_errors_per_record(client: httpx.AsyncClient) -> None:
     await client.delete(f"{API}/sobjects/Account/{deleted}")
     response = await client.patch(
         COLLECTION,
-        json={"records": [account("x"), account("x", Id="bad"), account("x", Id=contact_id),
-                          account("x", Id=deleted)]},
+        json={
+            "records": [
+                account("x"),
+                account("x", Id="bad"),
+                account("x", Id=contact_id),
+                account("x", Id=deleted),
+            ]
+        },
     )
     codes = [r["errors"][0]["statusCode"] for r in response.json()]
     assert codes == ["MISSING_ARGUMENT", "MALFORMED_ID", "MALFORMED_ID", "ENTITY_IS_DELETED"]
@@ -231,19 +264,32 @@ async def test_upsert_by_email_creates_and_updates(client: httpx.AsyncClient, or
     existing = await create(client, "Contact", {"LastName": "Known", "Email": "known@x.example"})
     response = await client.patch(
         f"{COLLECTION}/Contact/Email",
-        json={"allOrNone": False, "records": [
-            {"attributes": {"type": "Contact"}, "LastName": "Bluth", "Email": "KNOWN@x.example"},
-            {"attributes": {"type": "Contact"}, "LastName": "New", "Email": "new@x.example"},
-            {"attributes": {"type": "Contact"}, "LastName": "NoEmail"},
-        ]},
+        json={
+            "allOrNone": False,
+            "records": [
+                {
+                    "attributes": {"type": "Contact"},
+                    "LastName": "Bluth",
+                    "Email": "KNOWN@x.example",
+                },
+                {"attributes": {"type": "Contact"}, "LastName": "New", "Email": "new@x.example"},
+                {"attributes": {"type": "Contact"}, "LastName": "NoEmail"},
+            ],
+        },
     )
     updated, created, missing = response.json()
     assert updated == {"id": existing, "success": True, "errors": [], "created": False}
-    assert created["created"] is True and created["success"] is True
+    assert created["created"] is True
+    assert created["success"] is True
     assert missing == {
         "success": False,
-        "errors": [{"statusCode": "MISSING_ARGUMENT", "message": "Email not specified",
-                    "fields": ["Email"]}],
+        "errors": [
+            {
+                "statusCode": "MISSING_ARGUMENT",
+                "message": "Email not specified",
+                "fields": ["Email"],
+            }
+        ],
         "created": False,
     }
     assert (org.store.get("Contact", existing) or {})["LastName"] == "Bluth"
@@ -254,10 +300,12 @@ async def test_upsert_by_id_with_null_inserts(client: httpx.AsyncClient) -> None
     existing = await create(client, "Contact", {"LastName": "Old"})
     response = await client.patch(
         f"{COLLECTION}/Contact/Id",
-        json={"records": [
-            {"attributes": {"type": "Contact"}, "LastName": "Upd", "Id": existing},
-            {"attributes": {"type": "Contact"}, "LastName": "Ins", "Id": None},
-        ]},
+        json={
+            "records": [
+                {"attributes": {"type": "Contact"}, "LastName": "Upd", "Id": existing},
+                {"attributes": {"type": "Contact"}, "LastName": "Ins", "Id": None},
+            ]
+        },
     )
     updated, inserted = response.json()
     assert updated == {"id": existing, "success": True, "errors": [], "created": False}
@@ -283,14 +331,18 @@ async def test_upsert_all_or_none_failure_keeps_created_false(
     before = org.store.count("Contact")
     response = await client.patch(
         f"{COLLECTION}/Contact/External_Id__c",
-        json={"allOrNone": True, "records": [
-            {"attributes": {"type": "Contact"}, "LastName": "A", "External_Id__c": "AON-1"},
-            {"attributes": {"type": "Contact"}, "External_Id__c": "AON-2"},
-        ]},
+        json={
+            "allOrNone": True,
+            "records": [
+                {"attributes": {"type": "Contact"}, "LastName": "A", "External_Id__c": "AON-1"},
+                {"attributes": {"type": "Contact"}, "External_Id__c": "AON-2"},
+            ],
+        },
     )
     good, bad = response.json()
     assert good == {"success": False, "errors": [ROLLED_BACK], "created": False}
-    assert bad["created"] is False and bad["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert bad["created"] is False
+    assert bad["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert org.store.count("Contact") == before
 
 
@@ -317,15 +369,19 @@ async def test_delete_answers_per_id(client: httpx.AsyncClient, org: Org) -> Non
     contact = await create(client, "Contact", {"LastName": "Del 2"})
     response = await client.delete(
         COLLECTION,
-        params={"ids": f"{first},{contact[:15]},nope,{to18('001000000000000')}",
-                "allOrNone": "false", "sObjectName": "Account"},
+        params={
+            "ids": f"{first},{contact[:15]},nope,{to18('001000000000000')}",
+            "allOrNone": "false",
+            "sObjectName": "Account",
+        },
     )
     assert response.status_code == 200
     one, two, bad, unknown = response.json()
     assert one == {"id": first, "success": True, "errors": []}
     assert two == {"id": contact, "success": True, "errors": []}
-    assert bad["errors"] == [{"statusCode": "MALFORMED_ID", "message": "malformed id nope",
-                              "fields": []}]
+    assert bad["errors"] == [
+        {"statusCode": "MALFORMED_ID", "message": "malformed id nope", "fields": []}
+    ]
     assert unknown["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
     assert org.store.get("Account", first) is None
     assert (org.store.get("Account", first, include_deleted=True) or {})["IsDeleted"] is True
@@ -359,24 +415,32 @@ async def test_retrieve_answers_records_or_null(client: httpx.AsyncClient) -> No
     second = await create(client, "Account", {"Name": "R2"})
     response = await client.get(
         f"{COLLECTION}/Account",
-        params={"ids": f"{second},{to18('001000000000000')},{first[:15]},bad",
-                "fields": "Name,Industry"},
+        params={
+            "ids": f"{second},{to18('001000000000000')},{first[:15]},bad",
+            "fields": "Name,Industry",
+        },
     )
     assert response.status_code == 200
     one, missing, three, bad = response.json()
     assert one == {
         "attributes": {"type": "Account", "url": f"{API}/sobjects/Account/{second}"},
-        "Name": "R2", "Industry": None, "Id": second,
+        "Name": "R2",
+        "Industry": None,
+        "Id": second,
     }
-    assert missing is None and bad is None
+    assert missing is None
+    assert bad is None
     assert three["Industry"] == "Energy"
     posted = await client.post(
         f"{COLLECTION}/Account", json={"ids": [first], "fields": ["Id", "Name"]}
     )
-    assert posted.json() == [{
-        "attributes": {"type": "Account", "url": f"{API}/sobjects/Account/{first}"},
-        "Id": first, "Name": "R1",
-    }]
+    assert posted.json() == [
+        {
+            "attributes": {"type": "Account", "url": f"{API}/sobjects/Account/{first}"},
+            "Id": first,
+            "Name": "R1",
+        }
+    ]
 
 
 async def test_retrieve_needs_ids_and_known_fields(client: httpx.AsyncClient) -> None:
@@ -387,7 +451,8 @@ async def test_retrieve_needs_ids_and_known_fields(client: httpx.AsyncClient) ->
     unknown = await client.get(
         f"{COLLECTION}/Account", params={"ids": account_id, "fields": "Nope"}
     )
-    assert unknown.status_code == 400 and unknown.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert unknown.status_code == 400
+    assert unknown.json()[0]["errorCode"] == "INVALID_FIELD"
 
 
 async def test_wrong_methods_are_405(client: httpx.AsyncClient) -> None:

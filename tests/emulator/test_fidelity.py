@@ -74,11 +74,6 @@ async def test_versions_match_recording(shared_dir: Path, anon_client: httpx.Asy
     assert_same_shape(restforce, ours)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='emulator.meta.version_label writes "Spring \'18"; the real v42.0 label has a '
-    'typographic apostrophe, "Spring \u201918"',
-)
 async def test_version_labels_match_recording(
     shared_dir: Path, anon_client: httpx.AsyncClient
 ) -> None:
@@ -162,17 +157,7 @@ async def test_describe_global_matches_recording(
         assert header in response.headers
 
 
-USER_URLS_DIFFER = pytest.mark.xfail(
-    strict=True,
-    reason="emulator/metadata/User.json took Contact's urls (scripts/derive_metadata.py "
-    "user_top_level): a real User has namedLayouts and passwordUtilities, and neither "
-    "approvalLayouts nor listviews",
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=USER_URLS_DIFFER) if n == "User" else n for n in OBJECTS]
-)
+@pytest.mark.parametrize("name", OBJECTS)
 async def test_describe_global_entry_matches_recording(
     shared_dir: Path, client: httpx.AsyncClient, name: str
 ) -> None:

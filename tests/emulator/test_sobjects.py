@@ -14,6 +14,7 @@ from emulator.ids import to18
 from emulator.org import Org
 from tests.conftest import API
 
+NO_SUCH_FIELD = "Provided external ID field does not exist or is not accessible: "
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
 
 
@@ -42,7 +43,8 @@ async def test_create_answers_201_with_location_and_save_result(client: httpx.As
     assert response.status_code == 201
     body = response.json()
     assert body == {"id": body["id"], "success": True, "errors": []}
-    assert len(body["id"]) == 18 and body["id"].startswith("001")
+    assert len(body["id"]) == 18
+    assert body["id"].startswith("001")
     assert response.headers["location"] == f"{API}/sobjects/Account/{body['id']}"
     assert response.headers["content-type"] == "application/json;charset=UTF-8"
     assert response.headers["sforce-limit-info"].startswith("api-usage=")
@@ -72,7 +74,8 @@ async def test_create_sets_system_fields(client: httpx.AsyncClient, org: Org) ->
     assert DATETIME.match(record["CreatedDate"])
     assert record["CreatedDate"] == record["LastModifiedDate"] == record["SystemModstamp"]
     assert record["IsDeleted"] is False
-    assert record["Status"] == "New" and record["Priority"] == "Medium"
+    assert record["Status"] == "New"
+    assert record["Priority"] == "Medium"
     assert record["IsEscalated"] is False
     assert re.fullmatch(r"\d{8}", record["CaseNumber"])
     second = org.store.get("Case", await create(client, "Case", {"Subject": "Again"}))
@@ -93,7 +96,8 @@ async def test_owner_id_may_be_given(client: httpx.AsyncClient, org: Org) -> Non
     """An explicit OwnerId of an existing user is kept."""
     account_id = await create(client, "Account", {"Name": "Owned", "OwnerId": demo_user_id(org)})
     record = org.store.get("Account", account_id)
-    assert record is not None and record["OwnerId"] == demo_user_id(org)
+    assert record is not None
+    assert record["OwnerId"] == demo_user_id(org)
 
 
 # --- read ---------------------------------------------------------------------------------
@@ -110,14 +114,21 @@ async def test_get_returns_every_field_in_describe_order(
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["attributes", *org.schema["Account"].fields]
-    assert body["attributes"] == {
-        "type": "Account", "url": f"{API}/sobjects/Account/{account_id}"
-    }
-    assert body["Id"] == account_id and body["Name"] == "Edge"
-    assert body["Phone"] is None and body["IsDeleted"] is False and body["IsPartner"] is False
+    assert body["attributes"] == {"type": "Account", "url": f"{API}/sobjects/Account/{account_id}"}
+    assert body["Id"] == account_id
+    assert body["Name"] == "Edge"
+    assert body["Phone"] is None
+    assert body["IsDeleted"] is False
+    assert body["IsPartner"] is False
     assert body["BillingAddress"] == {
-        "city": "Austin", "country": None, "geocodeAccuracy": None, "latitude": None,
-        "longitude": None, "postalCode": None, "state": "TX", "street": None,
+        "city": "Austin",
+        "country": None,
+        "geocodeAccuracy": None,
+        "latitude": None,
+        "longitude": None,
+        "postalCode": None,
+        "state": "TX",
+        "street": None,
     }
     assert list(body["BillingAddress"]) == sorted(body["BillingAddress"])
 
@@ -159,10 +170,12 @@ async def test_get_sends_etag_and_last_modified_and_honours_them(
     url = f"{API}/sobjects/Account/{account_id}"
     first = await client.get(url)
     etag = first.headers["etag"]
-    assert etag.startswith('"') and etag.endswith('--gzip"')
+    assert etag.startswith('"')
+    assert etag.endswith('--gzip"')
     assert first.headers["last-modified"].endswith(" GMT")
     again = await client.get(url, headers={"If-None-Match": etag})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304
+    assert again.content == b""
     since = await client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]})
     assert since.status_code == 304
     await client.patch(url, json={"Name": "Changed"})
@@ -194,7 +207,8 @@ async def test_update_answers_204_and_changes_the_record(
     assert "sforce-limit-info" in response.headers
     record = org.store.get("Account", account_id)
     assert record is not None
-    assert record["Name"] == "After" and record["Industry"] == "Technology"
+    assert record["Name"] == "After"
+    assert record["Industry"] == "Technology"
     assert DATETIME.match(record["LastModifiedDate"])
 
 
@@ -203,12 +217,15 @@ async def test_delete_is_soft_and_cascades(client: httpx.AsyncClient, org: Org) 
     account_id = await create(client, "Account", {"Name": "Doomed"})
     contact_id = await create(client, "Contact", {"LastName": "Child", "AccountId": account_id})
     response = await client.delete(f"{API}/sobjects/Account/{account_id}")
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 204
+    assert response.content == b""
     assert (await client.get(f"{API}/sobjects/Account/{account_id}")).status_code == 404
     deleted = org.store.get("Account", account_id, include_deleted=True)
-    assert deleted is not None and deleted["IsDeleted"] is True
+    assert deleted is not None
+    assert deleted["IsDeleted"] is True
     child = org.store.get("Contact", contact_id, include_deleted=True)
-    assert child is not None and child["IsDeleted"] is True
+    assert child is not None
+    assert child["IsDeleted"] is True
     again = await client.delete(f"{API}/sobjects/Account/{account_id}")
     assert again.status_code == 404
 
@@ -226,8 +243,10 @@ async def test_malformed_id_is_not_found_with_external_id_message(
     assert response.status_code == 404
     expected = bad.replace("%20", " ")
     assert response.json() == [
-        {"message": f"Provided external ID field does not exist or is not accessible: {expected}",
-         "errorCode": "NOT_FOUND"}
+        {
+            "message": NO_SUCH_FIELD + expected,
+            "errorCode": "NOT_FOUND",
+        }
     ]
 
 
@@ -258,10 +277,12 @@ async def test_wrong_method_answers_405_with_allowed_list(client: httpx.AsyncCli
     """A wrong method answers 405 METHOD_NOT_ALLOWED naming the resource's methods."""
     response = await client.patch(f"{API}/sobjects/Account", json={})
     assert response.status_code == 405
-    assert response.json() == [{
-        "errorCode": "METHOD_NOT_ALLOWED",
-        "message": "HTTP Method 'PATCH' not allowed. Allowed are GET,HEAD,POST",
-    }]
+    assert response.json() == [
+        {
+            "errorCode": "METHOD_NOT_ALLOWED",
+            "message": "HTTP Method 'PATCH' not allowed. Allowed are GET,HEAD,POST",
+        }
+    ]
     account_id = await create(client, "Account", {"Name": "Method"})
     put = await client.put(f"{API}/sobjects/Account/{account_id}", json={})
     assert put.status_code == 405
@@ -284,7 +305,8 @@ async def test_upsert_creates_201_then_updates_200(client: httpx.AsyncClient) ->
     assert updated.json() == {"id": body["id"], "success": True, "errors": [], "created": False}
     assert updated.headers["location"] == created.headers["location"]
     record = (await client.get(f"{API}/sobjects/Contact/{body['id']}")).json()
-    assert record["LastName"] == "Second" and record["External_Id__c"] == "C-1"
+    assert record["LastName"] == "Second"
+    assert record["External_Id__c"] == "C-1"
 
 
 async def test_upsert_before_v46_answers_without_created(client: httpx.AsyncClient) -> None:
@@ -294,7 +316,8 @@ async def test_upsert_before_v46_answers_without_created(client: httpx.AsyncClie
     assert created.status_code == 201
     assert set(created.json()) == {"id", "success", "errors"}
     updated = await client.patch(url, json={"LastName": "Older"})
-    assert updated.status_code == 204 and updated.content == b""
+    assert updated.status_code == 204
+    assert updated.content == b""
 
 
 async def test_upsert_matches_email_case_insensitively(client: httpx.AsyncClient) -> None:
@@ -319,7 +342,8 @@ async def test_several_matches_answer_300_with_urls(client: httpx.AsyncClient) -
     assert upsert.status_code == 300
     assert upsert.json() == expected
     get = await client.get(url)
-    assert get.status_code == 300 and get.json() == expected
+    assert get.status_code == 300
+    assert get.json() == expected
 
 
 async def test_non_external_id_field_is_not_found(client: httpx.AsyncClient) -> None:
@@ -327,17 +351,20 @@ async def test_non_external_id_field_is_not_found(client: httpx.AsyncClient) -> 
     for field in ("Phone", "Namez"):
         response = await client.patch(f"{API}/sobjects/Contact/{field}/1", json={"LastName": "x"})
         assert response.status_code == 404
-        assert response.json() == [{
-            "message": f"Provided external ID field does not exist or is not accessible: {field}",
-            "errorCode": "NOT_FOUND",
-        }]
+        assert response.json() == [
+            {
+                "message": NO_SUCH_FIELD + field,
+                "errorCode": "NOT_FOUND",
+            }
+        ]
 
 
 async def test_upsert_by_id_updates_and_refuses_unknown_ids(client: httpx.AsyncClient) -> None:
     """Id as the external field: an existing id updates (200); unknown 404; malformed 400."""
     account_id = await create(client, "Account", {"Name": "By Id"})
     response = await client.patch(
-        f"{API}/sobjects/Account/Id/{account_id}", params={"updateOnly": "true"},
+        f"{API}/sobjects/Account/Id/{account_id}",
+        params={"updateOnly": "true"},
         json={"Phone": "555-UPDATED"},
     )
     assert response.status_code == 200
@@ -348,7 +375,8 @@ async def test_upsert_by_id_updates_and_refuses_unknown_ids(client: httpx.AsyncC
     assert malformed.status_code == 400
     assert malformed.json()[0]["errorCode"] == "MALFORMED_ID"
     got = await client.get(f"{API}/sobjects/Account/Id/{account_id}")
-    assert got.status_code == 200 and got.json()["Phone"] == "555-UPDATED"
+    assert got.status_code == 200
+    assert got.json()["Phone"] == "555-UPDATED"
 
 
 async def test_update_only_without_match_is_not_found(client: httpx.AsyncClient) -> None:
@@ -431,9 +459,7 @@ GARBAGE = [
 
 
 @pytest.mark.parametrize("payload", GARBAGE, ids=range(len(GARBAGE)))
-async def test_garbage_bodies_answer_400_not_500(
-    client: httpx.AsyncClient, payload: bytes
-) -> None:
+async def test_garbage_bodies_answer_400_not_500(client: httpx.AsyncClient, payload: bytes) -> None:
     """Malformed bodies on create, update and upsert answer a 4xx error array, never a 500."""
     account_id = await create(client, "Account", {"Name": "Target"})
     headers = {"Content-Type": "application/json"}
@@ -445,5 +471,6 @@ async def test_garbage_bodies_answer_400_not_500(
         response = await client.request(method, url, content=payload, headers=headers)
         assert 400 <= response.status_code < 500, (method, url, response.text[:300])
         body = response.json()
-        assert isinstance(body, list) and body[0]["errorCode"] != "UNKNOWN_EXCEPTION"
+        assert isinstance(body, list)
+        assert body[0]["errorCode"] != "UNKNOWN_EXCEPTION"
         json.dumps(body)

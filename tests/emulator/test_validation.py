@@ -25,7 +25,9 @@ async def error_of(
     columns in the expected messages can be counted by eye."""
     url = f"{API}/sobjects/{sobject}" + (f"/{record_id}" if record_id else "")
     response = await client.request(
-        "POST" if record_id is None else "PATCH", url, content=json.dumps(body),
+        "POST" if record_id is None else "PATCH",
+        url,
+        content=json.dumps(body),
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400, response.text
@@ -41,7 +43,8 @@ async def error_of(
 async def test_unknown_field_is_invalid_field(client: httpx.AsyncClient) -> None:
     """An unknown field answers INVALID_FIELD "No such column … on sobject of type …"."""
     assert await error_of(client, "Account", {"Name": "x", "foo": 1}) == {
-        "message": "No such column 'foo' on sobject of type Account", "errorCode": "INVALID_FIELD"
+        "message": "No such column 'foo' on sobject of type Account",
+        "errorCode": "INVALID_FIELD",
     }
 
 
@@ -50,7 +53,8 @@ async def test_field_names_are_case_insensitive(client: httpx.AsyncClient, org: 
     account_id = await create(client, "Account", {"name": "lower", "BILLINGCITY": "Paris"})
     record = org.store.get("Account", account_id)
     assert record is not None
-    assert record["Name"] == "lower" and record["BillingCity"] == "Paris"
+    assert record["Name"] == "lower"
+    assert record["BillingCity"] == "Paris"
     assert "name" not in record
 
 
@@ -107,7 +111,7 @@ async def test_required_fields_are_listed_in_describe_order(client: httpx.AsyncC
 
 
 async def test_empty_and_null_required_values_are_missing(client: httpx.AsyncClient) -> None:
-    """"" and null count as missing (Salesforce stores no empty strings)."""
+    """ "" and null count as missing (Salesforce stores no empty strings)."""
     for value in ("", None):
         error = await error_of(client, "Account", {"Name": value})
         assert error["errorCode"] == "REQUIRED_FIELD_MISSING"
@@ -121,7 +125,9 @@ async def test_null_for_required_field_on_update(client: httpx.AsyncClient, org:
     ok = await client.patch(f"{API}/sobjects/Account/{account_id}", json={"Phone": None})
     assert ok.status_code == 204
     record = org.store.get("Account", account_id)
-    assert record is not None and record["Phone"] is None and record["Name"] == "Keep"
+    assert record is not None
+    assert record["Phone"] is None
+    assert record["Name"] == "Keep"
 
 
 # --- JSON types ---------------------------------------------------------------------------
@@ -130,22 +136,34 @@ async def test_null_for_required_field_on_update(client: httpx.AsyncClient, org:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"Name": "x", "IsPartner": "yes"},
-         "Cannot deserialize instance of boolean from VALUE_STRING value yes or request may be "
-         "missing a required field at [line:1, column:29]"),
-        ({"Name": "x", "NumberOfEmployees": "ten"},
-         "Cannot deserialize instance of int from VALUE_STRING value ten or request may be "
-         "missing a required field at [line:1, column:37]"),
-        ({"Name": "x", "AnnualRevenue": True},
-         "Cannot deserialize instance of currency from VALUE_TRUE value true or request may be "
-         "missing a required field at [line:1, column:33]"),
-        ({"Name": "x", "IsPartner": 1},
-         "Cannot deserialize instance of boolean from VALUE_NUMBER_INT value 1 or request may "
-         "be missing a required field at [line:1, column:29]"),
-        ({"Name": "x", "Industry": ["Energy"]},
-         "Cannot deserialize instance of picklist from START_ARRAY value [line:1, column:28]"),
-        ({"Name": {"first": "x"}},
-         "Cannot deserialize instance of string from START_OBJECT value [line:1, column:11]"),
+        (
+            {"Name": "x", "IsPartner": "yes"},
+            "Cannot deserialize instance of boolean from VALUE_STRING value yes or request may be "
+            "missing a required field at [line:1, column:29]",
+        ),
+        (
+            {"Name": "x", "NumberOfEmployees": "ten"},
+            "Cannot deserialize instance of int from VALUE_STRING value ten or request may be "
+            "missing a required field at [line:1, column:37]",
+        ),
+        (
+            {"Name": "x", "AnnualRevenue": True},
+            "Cannot deserialize instance of currency from VALUE_TRUE value true or request may be "
+            "missing a required field at [line:1, column:33]",
+        ),
+        (
+            {"Name": "x", "IsPartner": 1},
+            "Cannot deserialize instance of boolean from VALUE_NUMBER_INT value 1 or request may "
+            "be missing a required field at [line:1, column:29]",
+        ),
+        (
+            {"Name": "x", "Industry": ["Energy"]},
+            "Cannot deserialize instance of picklist from START_ARRAY value [line:1, column:28]",
+        ),
+        (
+            {"Name": {"first": "x"}},
+            "Cannot deserialize instance of string from START_OBJECT value [line:1, column:11]",
+        ),
     ],
 )
 async def test_wrong_json_types_are_parser_errors(
@@ -153,23 +171,28 @@ async def test_wrong_json_types_are_parser_errors(
 ) -> None:
     """A JSON value of the wrong kind answers JSON_PARSER_ERROR with Jackson's wording."""
     assert await error_of(client, "Account", body) == {
-        "message": message, "errorCode": "JSON_PARSER_ERROR"
+        "message": message,
+        "errorCode": "JSON_PARSER_ERROR",
     }
 
 
 async def test_accepted_coercions(client: httpx.AsyncClient, org: Org) -> None:
     """Numeric strings for numbers, "true"/"false" for booleans, numbers for text are taken."""
     account_id = await create(
-        client, "Account",
+        client,
+        "Account",
         {"Name": 123, "NumberOfEmployees": "10000", "AnnualRevenue": "2.5e3", "Phone": 5551234},
     )
     record = org.store.get("Account", account_id)
     assert record is not None
-    assert record["Name"] == "123" and record["Phone"] == "5551234"
-    assert record["NumberOfEmployees"] == 10000 and record["AnnualRevenue"] == 2500
+    assert record["Name"] == "123"
+    assert record["Phone"] == "5551234"
+    assert record["NumberOfEmployees"] == 10000
+    assert record["AnnualRevenue"] == 2500
     case_id = await create(client, "Case", {"IsEscalated": "TRUE"})
     case = org.store.get("Case", case_id)
-    assert case is not None and case["IsEscalated"] is True
+    assert case is not None
+    assert case["IsEscalated"] is True
 
 
 # --- text, e-mail, picklists --------------------------------------------------------------
@@ -204,7 +227,8 @@ async def test_valid_email_is_stored(client: httpx.AsyncClient, org: Org) -> Non
     """A well-formed e-mail is stored as given."""
     contact_id = await create(client, "Contact", {"LastName": "x", "Email": "O'Hara+1@Ex.co.uk"})
     record = org.store.get("Contact", contact_id)
-    assert record is not None and record["Email"] == "O'Hara+1@Ex.co.uk"
+    assert record is not None
+    assert record["Email"] == "O'Hara+1@Ex.co.uk"
 
 
 async def test_restricted_picklist_refuses_unknown_values(client: httpx.AsyncClient) -> None:
@@ -236,13 +260,20 @@ async def test_number_outside_precision(client: httpx.AsyncClient) -> None:
 async def test_decimals_round_to_scale(client: httpx.AsyncClient, org: Org) -> None:
     """Extra decimals are rounded half-up to the field's scale."""
     opportunity_id = await create(
-        client, "Opportunity",
-        {"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-05-01",
-         "Amount": 12.345, "TotalOpportunityQuantity": "3"},
+        client,
+        "Opportunity",
+        {
+            "Name": "Deal",
+            "StageName": "Prospecting",
+            "CloseDate": "2026-05-01",
+            "Amount": 12.345,
+            "TotalOpportunityQuantity": "3",
+        },
     )
     record = org.store.get("Opportunity", opportunity_id)
     assert record is not None
-    assert record["Amount"] == 12.35 and record["TotalOpportunityQuantity"] == 3.0
+    assert record["Amount"] == 12.35
+    assert record["TotalOpportunityQuantity"] == 3.0
 
 
 async def test_fraction_for_integer_field(client: httpx.AsyncClient) -> None:
@@ -259,8 +290,9 @@ async def test_bad_dates(client: httpx.AsyncClient, bad: str) -> None:
     """A date that is not a real YYYY-MM-DD answers JSON_PARSER_ERROR."""
     error = await error_of(client, "Contact", {"LastName": "x", "Birthdate": bad})
     assert error["errorCode"] == "JSON_PARSER_ERROR"
-    assert error["message"].startswith(f"Cannot deserialize instance of date from VALUE_STRING "
-                                       f"value {bad} or request")
+    assert error["message"].startswith(
+        f"Cannot deserialize instance of date from VALUE_STRING value {bad} or request"
+    )
 
 
 @pytest.mark.parametrize(
@@ -281,10 +313,13 @@ async def test_datetimes_are_normalised_to_utc(
     """ISO datetimes (Z, offsets, none = UTC, optional millis) are stored in UTC wire form."""
     task_id = await create(client, "Task", {"Subject": "Call", "ReminderDateTime": given})
     record = org.store.get("Task", task_id)
-    assert record is not None and record["ReminderDateTime"] == stored
+    assert record is not None
+    assert record["ReminderDateTime"] == stored
 
 
-@pytest.mark.parametrize("bad", ["2026-05-01", "tomorrow", "2026-05-01 07:25:37", "2026-13-01T00:00Z"])
+@pytest.mark.parametrize(
+    "bad", ["2026-05-01", "tomorrow", "2026-05-01 07:25:37", "2026-13-01T00:00Z"]
+)
 async def test_bad_datetimes(client: httpx.AsyncClient, bad: str) -> None:
     """A datetime without a time part or not ISO 8601 answers JSON_PARSER_ERROR."""
     error = await error_of(client, "Task", {"Subject": "Call", "ReminderDateTime": bad})
@@ -292,14 +327,16 @@ async def test_bad_datetimes(client: httpx.AsyncClient, bad: str) -> None:
 
 
 async def test_empty_string_clears_dates_and_numbers(client: httpx.AsyncClient, org: Org) -> None:
-    """"" for a date or number field stores null."""
+    """ "" for a date or number field stores null."""
     contact_id = await create(client, "Contact", {"LastName": "x", "Birthdate": "2000-02-29"})
     response = await client.patch(
         f"{API}/sobjects/Contact/{contact_id}", json={"Birthdate": "", "Title": ""}
     )
     assert response.status_code == 204
     record = org.store.get("Contact", contact_id)
-    assert record is not None and record["Birthdate"] is None and record["Title"] is None
+    assert record is not None
+    assert record["Birthdate"] is None
+    assert record["Title"] is None
 
 
 # --- references ---------------------------------------------------------------------------
@@ -350,7 +387,8 @@ async def test_reference_ids_are_stored_as_18_chars(client: httpx.AsyncClient, o
     account_id = await create(client, "Account", {"Name": "Parent"})
     contact_id = await create(client, "Contact", {"LastName": "x", "AccountId": account_id[:15]})
     record = org.store.get("Contact", contact_id)
-    assert record is not None and record["AccountId"] == account_id
+    assert record is not None
+    assert record["AccountId"] == account_id
 
 
 async def test_unmodelled_reference_targets_are_accepted(client: httpx.AsyncClient) -> None:
@@ -361,20 +399,25 @@ async def test_unmodelled_reference_targets_are_accepted(client: httpx.AsyncClie
 async def test_parent_by_external_id(client: httpx.AsyncClient, org: Org) -> None:
     """A nested {"External_Id__c": …} under the relationship name sets the parent's id."""
     contact_id = await create(client, "Contact", {"LastName": "P", "External_Id__c": "PARENT-7"})
-    case_id = await create(client, "Case", {"Subject": "s", "Contact": {"External_Id__c": "parent-7"}})
+    case_id = await create(
+        client, "Case", {"Subject": "s", "Contact": {"External_Id__c": "parent-7"}}
+    )
     record = org.store.get("Case", case_id)
-    assert record is not None and record["ContactId"] == contact_id
+    assert record is not None
+    assert record["ContactId"] == contact_id
     missing = await error_of(client, "Case", {"Contact": {"External_Id__c": "NOPE-7"}})
     assert missing["errorCode"] == "INVALID_FIELD"
     assert missing["message"].startswith("Foreign key external ID: NOPE-7 not found")
     polymorphic = await error_of(client, "Task", {"Who": {"External_Id__c": "PARENT-7"}})
     assert polymorphic["errorCode"] == "JSON_PARSER_ERROR"
     typed = await create(
-        client, "Task",
+        client,
+        "Task",
         {"Who": {"attributes": {"type": "Contact"}, "External_Id__c": "PARENT-7"}},
     )
     task = org.store.get("Task", typed)
-    assert task is not None and task["WhoId"] == contact_id
+    assert task is not None
+    assert task["WhoId"] == contact_id
 
 
 # --- unique fields and atomicity ----------------------------------------------------------

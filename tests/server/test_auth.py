@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import auth
 from server.errors import InvalidInstanceUrl, NeedsReconnect, OAuthFailure, TransportError
@@ -117,7 +111,7 @@ async def test_refresh_and_revoke(
         user["Id"], CLIENT_ID, "api refresh_token"
     )
     conn = _oauth_connection(emulator, refresh_token)
-    settings = Settings(home=tmp_path, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    settings = Settings(home=tmp_path, client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET))
     tokens = await auth.refresh(http, conn, settings)
     assert tokens.access_token
     assert tokens.refresh_token is None  # this org does not rotate
@@ -143,40 +137,6 @@ async def test_refresh_without_refresh_token_needs_reconnect(
     )
     with pytest.raises(NeedsReconnect, match="callforce connect --name demo"):
         await auth.reacquire(http, conn, Settings(home=tmp_path, client_id=CLIENT_ID))
-
-
-@pytest.fixture(scope="module")
-def jwt_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """An RSA private key file and the PEM certificate of its public key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callforce test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path_factory.mktemp("jwt") / "server.key"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return path, cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
-@pytest.fixture(scope="module")
-def jwt_emulator(jwt_key: tuple[Path, str]) -> Iterator[BackgroundEmulator]:
-    """An org whose connected app holds the test certificate."""
-    with BackgroundEmulator(EmulatorConfig(jwt_certificate_pem=jwt_key[1])) as running:
-        yield running
 
 
 async def test_jwt_bearer_grant(

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from server.crypto import KEY_FILE, TokenCipher
 from server.errors import StoredTokenUnreadable
@@ -91,7 +91,7 @@ def test_widened_key_file_is_tightened(tmp_path: Path) -> None:
 def test_secret_key_setting_is_used(tmp_path: Path) -> None:
     """CALLFORCE_SECRET_KEY is the key: no key file is written, and it decrypts across instances."""
     key = base64.b64encode(os.urandom(32)).decode()
-    settings = Settings(home=tmp_path, secret_key=key)
+    settings = Settings(home=tmp_path, secret_key=SecretStr(key))
     sealed = TokenCipher.from_settings(settings).encrypt(TOKEN, connection="a", column="c")
     assert not (tmp_path / KEY_FILE).exists()
     assert TokenCipher(base64.b64decode(key)).decrypt(sealed, connection="a", column="c") == TOKEN
@@ -101,7 +101,7 @@ def test_secret_key_setting_is_used(tmp_path: Path) -> None:
 def test_bad_secret_key_is_refused(tmp_path: Path, bad: str) -> None:
     """A secret key that is not base64 of 32 bytes is a settings error, without echoing it."""
     with pytest.raises(ValidationError) as caught:
-        Settings(home=tmp_path, secret_key=bad)
+        Settings(home=tmp_path, secret_key=SecretStr(bad))
     assert bad not in str(caught.value)
 
 

@@ -467,6 +467,8 @@ async def test_query_more_refuses_other_urls(
         "/services/data/v62.0/query\r\nHost: evil",
         "/id/00D/005",
         "services/data/v62.0/limits",
+        "/services/data/v62.0/query?q=x#fragment",
+        "/services/data/v62.0/query?q=x\nHost: evil",
     ],
 )
 async def test_paths_off_the_api_are_refused(
@@ -480,6 +482,16 @@ async def test_paths_off_the_api_are_refused(
     assert await request_log(control) == []
 
 
+async def test_query_string_in_the_path_is_allowed(
+    client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
+) -> None:  # fmt: skip
+    """A path may carry its own query string; httpx encodes it."""
+    connect_demo(store, emulator)
+    soql = "SELECT Id FROM Account LIMIT 1"
+    response = await client.request("GET", QUERY + "?q=" + soql)
+    assert response.json()["totalSize"] == 1
+
+
 async def test_client_credentials_connection_reacquires(
     client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
     control: httpx.AsyncClient,
@@ -490,6 +502,23 @@ async def test_client_credentials_connection_reacquires(
     assert (await client.query(SOQL))["totalSize"] == 2
     grants = [entry["grant_type"] for entry in token_requests(await request_log(control))]
     assert grants == ["client_credentials"]
+
+
+async def test_jwt_connection_reacquires_with_its_key_file(
+    tmp_path: Path, jwt_emulator: BackgroundEmulator, jwt_key: tuple[Path, str],
+    tls_context: ssl.SSLContext,
+) -> None:  # fmt: skip
+    """A JWT bearer connection signs a new assertion with the key file at its key_path."""
+    settings = make_settings(tmp_path, jwt_emulator)
+    store = SQLiteConnectionStore.from_settings(settings)
+    conn = connect_demo(store, jwt_emulator, auth_kind="jwt", refresh=False)
+    store.save(Connection(**{**_fields(conn), "key_path": str(jwt_key[0])}))
+    jwt_emulator.org.tokens.expire_all()
+    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+        assert (await client.query(SOQL))["totalSize"] == 2
+    store.close()
+    grants = [e.grant_type for e in jwt_emulator.org.request_log if e.grant_type]
+    assert grants == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
 
 
 async def test_pasted_token_connection_needs_reconnect_on_expiry(

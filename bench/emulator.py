@@ -27,7 +27,9 @@ API = "/services/data/v62.0"
 
 async def _measure(
     call: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
-    client: httpx.AsyncClient, total: int, concurrency: int,
+    client: httpx.AsyncClient,
+    total: int,
+    concurrency: int,
 ) -> Timing:
     latencies: list[float] = []
     counter = iter(range(total))
@@ -88,8 +90,10 @@ def main() -> None:
         results = asyncio.run(run(base, args.requests))
     print(f"{'scenario':<40} {'req/s':>9} {'median ms':>10} {'p90 ms':>8} {'× baseline':>11}")
     for name, row in results.items():
-        print(f"{name:<40} {row['per_second']:>9.1f} {row['median_ms']:>10.3f} "
-              f"{row['p90_ms']:>8.3f} {row['vs_baseline']:>11.3f}")
+        print(
+            f"{name:<40} {row['per_second']:>9.1f} {row['median_ms']:>10.3f} "
+            f"{row['p90_ms']:>8.3f} {row['vs_baseline']:>11.3f}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

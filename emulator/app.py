@@ -46,8 +46,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         body = [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
         return json_response(request, body, 404)
-    return json_response(request, [{"errorCode": "UNKNOWN_EXCEPTION", "message": exc.detail}],
-                         exc.status_code)
+    return json_response(
+        request, [{"errorCode": "UNKNOWN_EXCEPTION", "message": exc.detail}], exc.status_code
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

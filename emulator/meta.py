@@ -14,13 +14,53 @@ _SEASONS = ("Summer", "Winter", "Spring")
 
 #: Resource names of ``GET /services/data/vXX.X`` (v66 has ~60; these are the ones clients use).
 _RESOURCES = (
-    "tooling", "metadata", "eclair", "folders", "prechatForms", "contact-tracing", "jsonxform",
-    "chatter", "payments", "tabs", "appMenu", "quickActions", "queryAll", "commerce", "wave",
-    "iot", "analytics", "search", "identity", "composite", "parameterizedSearch", "fingerprint",
-    "theme", "nouns", "domino", "event", "serviceTemplates", "recent", "connect", "licensing",
-    "limits", "process", "dedupe", "async-queries", "query", "jobs", "match", "emailConnect",
-    "compactLayouts", "knowledgeManagement", "sobjects", "actions", "support", "scheduling",
-    "consent", "localizedvalue", "ui-api",
+    "tooling",
+    "metadata",
+    "eclair",
+    "folders",
+    "prechatForms",
+    "contact-tracing",
+    "jsonxform",
+    "chatter",
+    "payments",
+    "tabs",
+    "appMenu",
+    "quickActions",
+    "queryAll",
+    "commerce",
+    "wave",
+    "iot",
+    "analytics",
+    "search",
+    "identity",
+    "composite",
+    "parameterizedSearch",
+    "fingerprint",
+    "theme",
+    "nouns",
+    "domino",
+    "event",
+    "serviceTemplates",
+    "recent",
+    "connect",
+    "licensing",
+    "limits",
+    "process",
+    "dedupe",
+    "async-queries",
+    "query",
+    "jobs",
+    "match",
+    "emailConnect",
+    "compactLayouts",
+    "knowledgeManagement",
+    "sobjects",
+    "actions",
+    "support",
+    "scheduling",
+    "consent",
+    "localizedvalue",
+    "ui-api",
 )
 
 #: A Developer Edition's limits besides the daily API requests (from a real v60 answer).
@@ -70,9 +110,7 @@ async def resources(request: Request) -> Response:
     session = session_of(request)
     base = f"/services/data/v{api_version(request)}"
     body: dict[str, str] = {name: f"{base}/{name}" for name in _RESOURCES}
-    body["identity"] = f"{request.base_url}id/{org.org_id}/{session.user_id}".replace(
-        "//id", "/id"
-    )
+    body["identity"] = f"{request.base_url}id/{org.org_id}/{session.user_id}".replace("//id", "/id")
     return json_response(request, body)
 
 

@@ -70,7 +70,11 @@ class EmulatorMiddleware:
             entry.grant_type = state.get("grant_type")
 
     async def _handle(
-        self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any],
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
         entry: RequestLogEntry,
     ) -> None:
         rule = self._take_fault(scope)
@@ -136,7 +140,8 @@ def _drop_connection(send: Send) -> None:
 
     uvicorn's ``send`` is a bound method of the request cycle, which holds the transport;
     aborting it is the only way an ASGI app can hang up. Starlette wraps ``send`` in its error
-    middleware, so the app keeps the server's original under ``RAW_SEND_KEY`` in the scope. Anywhere else (an in-process ASGI
+    middleware, so the app keeps the server's original under ``RAW_SEND_KEY`` in the scope.
+    Anywhere else (an in-process ASGI
     transport) the error propagates to the client as a failed request.
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
@@ -145,7 +150,9 @@ def _drop_connection(send: Send) -> None:
     transport.abort()
 
 
-async def _send_json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
+async def _send_json(
+    send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]
+) -> None:
     payload = b"" if body is None else dumps(body)
     await send(
         {
@@ -182,6 +189,11 @@ def fault_rule_from_json(data: Any) -> FaultRule:
         raise ValueError("'method' must be a string")
     json.dumps(data.get("body"))  # the canned body must be JSON-serialisable
     return FaultRule(
-        path=path, method=method, status=status, body=data.get("body"),
-        delay_ms=delay, drop=bool(data.get("drop", False)), times=times,
+        path=path,
+        method=method,
+        status=status,
+        body=data.get("body"),
+        delay_ms=delay,
+        drop=bool(data.get("drop", False)),
+        times=times,
     )

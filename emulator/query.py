@@ -79,7 +79,9 @@ def _page(
     if not body["done"]:
         if locator is None:
             locator = _cursors(request).open(cursor)
-        body["nextRecordsUrl"] = f"/services/data/v{api_version(request)}/{resource}/{locator}-{end}"
+        body["nextRecordsUrl"] = (
+            f"/services/data/v{api_version(request)}/{resource}/{locator}-{end}"
+        )
     body["records"] = cursor.records[offset:end]
     return json_response(request, body)
 
@@ -93,8 +95,12 @@ async def _run(request: Request, include_deleted: bool) -> Response:
     try:
         parsed = soql.parse(text, org.schema)
         result = soql.execute(
-            parsed, org.store, include_deleted=include_deleted,
-            api_version=api_version(request), now=org.now(), tz=org.tz,
+            parsed,
+            org.store,
+            include_deleted=include_deleted,
+            api_version=api_version(request),
+            now=org.now(),
+            tz=org.tz,
         )
     except soql.SoqlError as exc:
         raise SalesforceError(400, exc.error_code, exc.message) from None

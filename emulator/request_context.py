@@ -45,7 +45,11 @@ async def read_json(request: Request) -> Any:
         raise json_parser_error("Invalid UTF-8 or nesting in the request body") from None
     except json.JSONDecodeError as exc:
         char = exc.doc[exc.pos] if exc.pos < len(exc.doc) else ""
-        found = f"Unexpected character ('{char}' (code {ord(char)}))" if char else "Unexpected end-of-input"
+        found = (
+            f"Unexpected character ('{char}' (code {ord(char)}))"
+            if char
+            else "Unexpected end-of-input"
+        )
         raise json_parser_error(
             f"{found}: {exc.msg.lower()} at [line:{exc.lineno}, column:{exc.colno}]"
         ) from None

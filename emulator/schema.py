@@ -15,8 +15,17 @@ from typing import Any
 
 #: Field types whose values are text in JSON.
 TEXT_TYPES = frozenset(
-    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox",
-     "encryptedstring"}
+    {
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+    }
 )
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 ID_TYPES = frozenset({"id", "reference"})

@@ -70,8 +70,14 @@ class TokenStore:
         token = f"{self._org_id15}!AQ{_opaque(10)}.{_opaque(96)}"
         self._db.execute(
             "INSERT INTO access_tokens VALUES (?, ?, ?, ?, ?, ?)",
-            (_digest(token), user_id, client_id, scope,
-             _digest(refresh_token) if refresh_token else None, int(time.time())),
+            (
+                _digest(token),
+                user_id,
+                client_id,
+                scope,
+                _digest(refresh_token) if refresh_token else None,
+                int(time.time()),
+            ),
         )
         return token
 

@@ -26,37 +26,85 @@ SOURCES = {
     "User": "User.trimmed_soqlMetadata.ganttchart.json",
 }
 _SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
-    "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "date": "xsd:date", "datetime": "xsd:dateTime", "time": "xsd:time",
-    "address": "urn:address", "location": "urn:location", "base64": "xsd:base64Binary",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "int": "xsd:int",
+    "double": "xsd:double",
+    "currency": "xsd:double",
+    "percent": "xsd:double",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
+    "time": "xsd:time",
+    "address": "urn:address",
+    "location": "urn:location",
+    "base64": "xsd:base64Binary",
 }
 _VERSION_RE = re.compile(r"/services/data/v(?:\d+|xx)\.0")
 _HOST_RE = re.compile(r"https://[^/\"]+\.salesforce\.com")
 
 
 def field_defaults(field: dict[str, Any]) -> dict[str, Any]:
-    """Every v60 field attribute, with Salesforce's default for the ones a trimmed describe lacks."""
+    """Every v60 field attribute, with Salesforce's defaults for what a trimmed describe lacks."""
     ftype = field.get("type", "string")
     length = field.get("length", 18 if ftype in ("id", "reference") else 0)
     return {
-        "aggregatable": True, "aiPredictionField": False, "autoNumber": False,
+        "aggregatable": True,
+        "aiPredictionField": False,
+        "autoNumber": False,
         "byteLength": length * 3 if ftype not in ("id", "reference") else 18,
-        "calculated": False, "calculatedFormula": None, "cascadeDelete": False,
-        "caseSensitive": False, "compoundFieldName": None, "controllerName": None,
-        "createable": False, "custom": False, "defaultValue": None, "defaultValueFormula": None,
-        "defaultedOnCreate": False, "dependentPicklist": False, "deprecatedAndHidden": False,
-        "digits": 0, "displayLocationInDecimal": False, "encrypted": False, "externalId": False,
-        "extraTypeInfo": None, "filterable": True, "filteredLookupInfo": None,
-        "formulaTreatNullNumberAsZero": False, "groupable": True, "highScaleNumber": False,
-        "htmlFormatted": False, "idLookup": ftype == "id", "inlineHelpText": None, "label": "",
-        "length": length, "mask": None, "maskType": None, "name": "", "nameField": False,
-        "namePointing": False, "nillable": True, "permissionable": False, "picklistValues": [],
-        "polymorphicForeignKey": False, "precision": 0, "queryByDistance": False,
-        "referenceTargetField": None, "referenceTo": [], "relationshipName": None,
-        "relationshipOrder": None, "restrictedDelete": False, "restrictedPicklist": False,
-        "scale": 0, "searchPrefilterable": False, "soapType": _SOAP_TYPES.get(ftype, "xsd:string"),
-        "sortable": True, "type": ftype, "unique": False, "updateable": False,
+        "calculated": False,
+        "calculatedFormula": None,
+        "cascadeDelete": False,
+        "caseSensitive": False,
+        "compoundFieldName": None,
+        "controllerName": None,
+        "createable": False,
+        "custom": False,
+        "defaultValue": None,
+        "defaultValueFormula": None,
+        "defaultedOnCreate": False,
+        "dependentPicklist": False,
+        "deprecatedAndHidden": False,
+        "digits": 0,
+        "displayLocationInDecimal": False,
+        "encrypted": False,
+        "externalId": False,
+        "extraTypeInfo": None,
+        "filterable": True,
+        "filteredLookupInfo": None,
+        "formulaTreatNullNumberAsZero": False,
+        "groupable": True,
+        "highScaleNumber": False,
+        "htmlFormatted": False,
+        "idLookup": ftype == "id",
+        "inlineHelpText": None,
+        "label": "",
+        "length": length,
+        "mask": None,
+        "maskType": None,
+        "name": "",
+        "nameField": False,
+        "namePointing": False,
+        "nillable": True,
+        "permissionable": False,
+        "picklistValues": [],
+        "polymorphicForeignKey": False,
+        "precision": 0,
+        "queryByDistance": False,
+        "referenceTargetField": None,
+        "referenceTo": [],
+        "relationshipName": None,
+        "relationshipOrder": None,
+        "restrictedDelete": False,
+        "restrictedPicklist": False,
+        "scale": 0,
+        "searchPrefilterable": False,
+        "soapType": _SOAP_TYPES.get(ftype, "xsd:string"),
+        "sortable": True,
+        "type": ftype,
+        "unique": False,
+        "updateable": False,
         "writeRequiresMasterRead": False,
     }
 
@@ -65,8 +113,15 @@ def external_id_field() -> dict[str, Any]:
     """The demo org's ``External_Id__c``: a unique, case-insensitive external id text field."""
     field = field_defaults({"type": "string", "length": 255})
     field.update(
-        name="External_Id__c", label="External Id", custom=True, createable=True,
-        updateable=True, externalId=True, unique=True, idLookup=True, permissionable=True,
+        name="External_Id__c",
+        label="External Id",
+        custom=True,
+        createable=True,
+        updateable=True,
+        externalId=True,
+        unique=True,
+        idLookup=True,
+        permissionable=True,
     )
     return field
 
@@ -91,12 +146,26 @@ def user_top_level(user: dict[str, Any], contact: dict[str, Any]) -> dict[str, A
     The demo org's users are seeded, never written through the API, so the object is neither
     createable, updateable nor deletable here.
     """
-    top = {key: value for key, value in contact.items() if key not in ("fields", "childRelationships")}
+    top = {
+        key: value for key, value in contact.items() if key not in ("fields", "childRelationships")
+    }
     top.update(
-        name="User", label="User", labelPlural="Users", keyPrefix="005", custom=False,
-        createable=False, updateable=False, deletable=False, queryable=True,
-        mergeable=False, undeletable=False, feedEnabled=False, activateable=False,
-        recordTypeInfos=[], namedLayoutInfos=[], actionOverrides=[],
+        name="User",
+        label="User",
+        labelPlural="Users",
+        keyPrefix="005",
+        custom=False,
+        createable=False,
+        updateable=False,
+        deletable=False,
+        queryable=True,
+        mergeable=False,
+        undeletable=False,
+        feedEnabled=False,
+        activateable=False,
+        recordTypeInfos=[],
+        namedLayoutInfos=[],
+        actionOverrides=[],
         urls=_user_urls(contact["urls"]),
     )
     top.update(fields=user["fields"], childRelationships=user["childRelationships"])

@@ -41,7 +41,8 @@ def _emulator(args: argparse.Namespace, settings: Settings) -> int:
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     lines = [
         f"callforce emulator: a local Salesforce org at {scheme}://{shown_host}:{args.port}",
-        "  login: demo@callforce.dev / demo   connected app: callforce-demo / callforce-demo-secret",
+        "  login: demo@callforce.dev / demo",
+        "  connected app: callforce-demo / callforce-demo-secret",
         f"  data: {args.db or 'in memory (gone when this stops)'}   seed: {args.seed}",
     ]
     if tls and tls.ca:
@@ -67,8 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--db", help="SQLite file to keep the org in (default: in memory)")
     emu.add_argument("--seed", choices=["demo", "empty"], default="demo")
     emu.add_argument("--sandbox", action="store_true", help="play a sandbox org")
-    emu.add_argument("--rotate-refresh-tokens", action="store_true",
-                     help="answer every refresh with a new refresh token")
+    emu.add_argument(
+        "--rotate-refresh-tokens",
+        action="store_true",
+        help="answer every refresh with a new refresh token",
+    )
     emu.add_argument("--jwt-cert", help="X.509 PEM that JWT bearer assertions must match")
     emu.set_defaults(handler=_emulator)
     return parser

@@ -37,7 +37,9 @@ def test_ruff_is_clean() -> None:
     """ruff finds nothing in the project."""
     result = subprocess.run(
         [BIN / "ruff", "check", "--quiet", "--no-cache", str(ROOT)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -46,6 +48,9 @@ def test_mypy_strict_is_clean() -> None:
     """mypy --strict (configured in pyproject.toml) finds nothing in the packages."""
     result = subprocess.run(
         [BIN / "mypy", "--config-file", str(ROOT / "pyproject.toml")],
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr

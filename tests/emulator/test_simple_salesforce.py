@@ -1,4 +1,4 @@
-"""An independent client, simple-salesforce, drives the emulator over https with no change to its code.
+"""An independent client, simple-salesforce, drives the emulator over https, its code unchanged.
 
 It trusts the emulator the usual way (``REQUESTS_CA_BUNDLE`` pointing at the emulator's CA) and
 authenticates with an access token from the emulator's OAuth password grant.
@@ -87,9 +87,7 @@ def test_upsert_creates_then_updates(sf: Salesforce) -> None:
 
 def test_query(sf: Salesforce) -> None:
     """query() finds the seeded contact Ana García by email, with her account."""
-    result = sf.query(
-        "SELECT Id, Name, Account.Name FROM Contact WHERE Email = 'ana@example.com'"
-    )
+    result = sf.query("SELECT Id, Name, Account.Name FROM Contact WHERE Email = 'ana@example.com'")
     assert result["totalSize"] == 1
     assert result["records"][0]["Account"]["Name"] == "Acme Corporation"
 
@@ -107,7 +105,7 @@ def test_bulk2_insert_then_query_all_across_pages(sf: Salesforce) -> None:
 
 
 def test_malformed_query_is_refused(sf: Salesforce) -> None:
-    """A malformed query raises simple-salesforce's SalesforceMalformedRequest with MALFORMED_QUERY."""
+    """A malformed query raises SalesforceMalformedRequest with MALFORMED_QUERY."""
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.query("SELECT Id FROM Contact WHERE")
     assert caught.value.content[0]["errorCode"] == "MALFORMED_QUERY"

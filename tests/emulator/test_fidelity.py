@@ -266,3 +266,36 @@ async def test_describe_headers_match_recording(
     assert response.headers["content-type"] == real_headers["content-type"]
     assert response.headers["etag"].endswith('--gzip"')
     assert response.headers["last-modified"].endswith(" GMT")
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "restforce__describe_sobjects_success_response.json",
+        "restforce__list_sobjects_success_response.json",
+    ],
+)
+async def test_describe_global_has_old_keys(
+    shared_dir: Path, client: httpx.AsyncClient, filename: str
+) -> None:
+    """describeGlobal still has every key of restforce's v23-era samples (shape only)."""
+    real = load(shared_dir, f"fixtures/sobjects/{filename}")
+    ours = (await client.get(f"{API}/sobjects")).json()
+    assert_same_shape(
+        real,
+        ours,
+        allow_extra={"sobjects[]", "sobjects[].urls"},
+        keyed_lists={"sobjects": "name"},
+    )
+
+
+async def test_describe_has_old_keys(shared_dir: Path, client: httpx.AsyncClient) -> None:
+    """A describe still has every key of restforce's v23-era sample, for the common fields."""
+    real = load(shared_dir, "fixtures/sobjects/restforce__sobject_describe_success_response.json")
+    ours = (await client.get(f"{API}/sobjects/Account/describe")).json()
+    assert_same_shape(
+        {**real, "name": "Account"},
+        ours,
+        allow_extra={"", "urls", "fields[]", "childRelationships[]", "recordTypeInfos[]"},
+        keyed_lists={"fields": "name", "childRelationships": "relationshipName"},
+    )

@@ -32,7 +32,7 @@ async def test_create_coerces_spoken_values(tools: Tools, reader: httpx.AsyncCli
                 "Company": "Acme Corporation",
                 "IsUnreadByOwner": "Yes",
                 "NumberOfEmployees": "1,250",
-                "AnnualRevenue": "$1,250.50",
+                "AnnualRevenue": "$12,500",
                 "Rating": "hot",
                 "Email": " Ana@Example.COM ",
                 "Phone": "+1 (415) 555-0100",
@@ -46,7 +46,7 @@ async def test_create_coerces_spoken_values(tools: Tools, reader: httpx.AsyncCli
     assert lead["LastName"] == name
     assert lead["IsUnreadByOwner"] is True
     assert lead["NumberOfEmployees"] == 1250
-    assert lead["AnnualRevenue"] == 1250.5
+    assert lead["AnnualRevenue"] == 12500
     assert lead["Rating"] == "Hot"
     assert lead["Email"] == "Ana@example.com"
     assert lead["Phone"] == "+14155550100"
@@ -250,10 +250,7 @@ async def test_malformed_ids_are_refused_before_any_request(
             "update_record", {"object": "Contact", "id": record_id, "data": {"Title": "x"}}
         )
         assert "id" in text.lower()
-    assert _writes(await request_log(control)) == []
-    assert await request_log(control) == [] or all(
-        entry["path"].endswith("/describe") for entry in await request_log(control)
-    )
+    assert await request_log(control) == []  # checked before even the describe
 
 
 async def test_an_id_of_another_object_is_refused(tools: Tools, control: httpx.AsyncClient) -> None:

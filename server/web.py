@@ -1,0 +1,335 @@
+"""The HTTP side of callforce: MCP over Streamable HTTP at ``/mcp``, ``/healthz`` and ``/``.
+
+:func:`build_app` mounts the MCP server's ``streamable_http_app()`` last (it matches every path)
+and runs its ``session_manager.run()`` — which also enters the server's own lifespan — in the
+Starlette lifespan. :func:`routes` builds the route list; the connect flow adds its pages
+through its ``extra`` argument, ahead of the MCP mount.
+
+Security, in the order a request meets it:
+
+1. **Bind.** Loopback by default. :func:`check_bind` refuses any other address unless
+   ``CALLFORCE_ALLOWED_HOSTS`` *and* ``CALLFORCE_API_TOKENS`` are set.
+2. **Host and Origin** (DNS-rebinding protection), with the SDK's own check and settings
+   (:func:`transport_security`): loopback names on any port, plus the configured hosts. It
+   guards ``/mcp`` (inside the SDK) and every other page (:class:`HostCheck`) except
+   ``/healthz``, which says nothing but "ok" and the version, so probes may use any name.
+3. **Bearer token** (:func:`protect`), when API tokens are configured: ``/mcp`` and ``/`` answer
+   401 without ``Authorization: Bearer <one of the tokens>``. Tokens are compared in constant
+   time, and the header is removed before the request goes further: a client's token never
+   reaches a tool, so it can never be forwarded to Salesforce.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import html
+import signal
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+
+import uvicorn
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server import __version__
+from server.app import build_server
+from server.auth import is_loopback_host
+from server.settings import Settings
+from server.store import ConnectionStore
+
+MCP_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class UnsafeBind(Exception):  # noqa: N818 - it names what is refused, like the errors tree
+    """A non-loopback bind without the allowed hosts and API tokens it needs."""
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse to listen beyond this machine unless hosts and tokens say who may come in."""
+    host = settings.http_host
+    if is_loopback_host(host):
+        return
+    missing = [
+        name
+        for name, value in (
+            ("CALLFORCE_ALLOWED_HOSTS", settings.allowed_hosts),
+            ("CALLFORCE_API_TOKENS", settings.api_tokens),
+        )
+        if not value
+    ]
+    if missing:
+        raise UnsafeBind(
+            f"refusing to listen on {host}: a non-loopback address needs "
+            f"{' and '.join(missing)}. Anyone who can reach the port could act on your "
+            "Salesforce orgs, so set CALLFORCE_ALLOWED_HOSTS (the host names clients use, e.g. "
+            "mcp.example.com) and CALLFORCE_API_TOKENS (long random bearer tokens), or bind "
+            "127.0.0.1."
+        )
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Host/Origin allowlists: loopback names on any port plus ``settings.allowed_hosts``.
+
+    A configured host without a port is allowed on any port; with a port, on that port only.
+    """
+    hosts = [f"{name}:*" for name in _LOOPBACK_NAMES]
+    origins = [f"http://{name}:*" for name in _LOOPBACK_NAMES]
+    for entry in settings.allowed_hosts:
+        host = entry.strip().lower()
+        has_port = host.rsplit("]", 1)[-1].count(":") == 1
+        variants = [host] if has_port else [host, f"{host}:*"]
+        hosts += variants
+        origins += [f"{scheme}://{variant}" for scheme in ("https", "http") for variant in variants]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
+
+
+class HostCheck:
+    """Host/Origin validation (the SDK's) for every page except ``/healthz``."""
+
+    def __init__(self, app: ASGIApp, security: TransportSecuritySettings) -> None:
+        self.app = app
+        self._check = TransportSecurityMiddleware(security)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != HEALTH_PATH:
+            refused = await self._check.validate_request(Request(scope), is_post=False)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _digest(token: str) -> bytes:
+    # Equal-length digests make compare_digest's time independent of the token's length too.
+    return hashlib.sha256(token.encode()).digest()
+
+
+class RequireBearer:
+    """Answer 401 unless ``Authorization: Bearer <token>`` carries one of the API tokens.
+
+    The header is dropped before the wrapped app runs: nothing downstream can see, log or
+    forward the client's token.
+    """
+
+    def __init__(self, app: ASGIApp, tokens: Sequence[str]) -> None:
+        self.app = app
+        self._digests = [_digest(token) for token in tokens]
+
+    def _accepts(self, presented: str) -> bool:
+        digest = _digest(presented)
+        matched = False
+        for known in self._digests:  # no early exit: every token is compared
+            matched |= hmac.compare_digest(digest, known)
+        return matched
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        presented = None
+        headers = []
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    presented = token.strip()
+            else:
+                headers.append((name, value))
+        if presented is None or not self._accepts(presented):
+            challenge = 'Bearer realm="callforce"'
+            if presented is not None:
+                challenge += ', error="invalid_token"'
+            refused = JSONResponse(
+                {
+                    "error": "invalid_token" if presented else "unauthorized",
+                    "error_description": "send Authorization: Bearer <one of CALLFORCE_API_TOKENS>",
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": challenge},
+            )
+            await refused(scope, receive, send)
+            return
+        await self.app({**scope, "headers": headers}, receive, send)
+
+
+def protect(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """``app`` behind the API tokens when some are configured; as is otherwise."""
+    tokens = [token.get_secret_value() for token in settings.api_tokens]
+    return RequireBearer(app, tokens) if tokens else app
+
+
+async def health(_: Request) -> Response:
+    """``GET /healthz``: up, and which version. Nothing else."""
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+def status_page(store: ConnectionStore, settings: Settings) -> Callable[[Request], Response]:
+    """``GET /``: the connections and their state (the connect page will grow from here)."""
+
+    def page(_: Request) -> Response:
+        connections = store.list()
+        default = settings.default_connection
+        if default is None:
+            chosen = store.default()
+            default = chosen.name if chosen else None
+        rows = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(cell)}</td>"
+                for cell in (
+                    conn.name,
+                    conn.environment,
+                    conn.state.replace("_", " "),
+                    conn.instance_url,
+                    conn.username or "",
+                    "yes" if default and conn.name.lower() == default.lower() else "",
+                )
+            )
+            + "</tr>"
+            for conn in connections
+        )
+        table = (
+            "<table><tr><th>Name</th><th>Environment</th><th>State</th><th>Instance</th>"
+            f"<th>User</th><th>Default</th></tr>{rows}</table>"
+            if connections
+            else "<p>No Salesforce org is connected. Run <code>callforce connect</code>.</p>"
+        )
+        body = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>callforce</title><style>body{font-family:sans-serif;margin:2em}"
+            "td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}</style>"
+            f"</head><body><h1>callforce {html.escape(__version__)}</h1>"
+            f"<p>MCP endpoint: <code>{MCP_PATH}</code> (Streamable HTTP)</p>"
+            f"<h2>Connections</h2>{table}</body></html>"
+        )
+        return HTMLResponse(body, headers=_PAGE_HEADERS)
+
+    return page
+
+
+def routes(
+    settings: Settings,
+    store: ConnectionStore,
+    mcp_app: ASGIApp,
+    *,
+    extra: Sequence[BaseRoute] = (),
+) -> list[BaseRoute]:
+    """Every route, in matching order: health, status page, ``extra``, then the MCP mount.
+
+    ``extra`` is where later pages (the connect page, the OAuth callback) go; wrap the ones that
+    need the API tokens with :func:`protect`. The mount comes last because it matches any path.
+    """
+    return [
+        Route(HEALTH_PATH, health, methods=["GET"]),
+        Route("/", protect(request_response(status_page(store, settings)), settings), methods=["GET"]),
+        *extra,
+        Mount("/", app=protect(mcp_app, settings)),
+    ]
+
+
+def build_app(
+    settings: Settings,
+    store: ConnectionStore,
+    *,
+    read_only: bool = False,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The Starlette app of ``callforce serve --transport http`` and ``callforce demo``.
+
+    ``store`` is shared by the MCP server and the pages and stays open; the caller closes it.
+    """
+    server = build_server(settings, read_only=read_only, store=store)
+    security = transport_security(settings)
+    mcp_app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH, transport_security=security, host=settings.http_host
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # A mounted app's own lifespan never runs: the session manager (and with it the MCP
+        # server's lifespan: the Salesforce client, describe cache …) is started here.
+        async with server.session_manager.run():
+            yield
+
+    return Starlette(
+        routes=routes(settings, store, mcp_app, extra=extra_routes),
+        middleware=[Middleware(HostCheck, security=security)],
+        lifespan=lifespan,
+    )
+
+
+class PortUnavailable(Exception):  # noqa: N818 - it names what went wrong
+    """The address to listen on cannot be bound."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (``port=0``: a free one), for :class:`HttpServer`."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def url_of(sock: socket.socket, path: str = "") -> str:
+    """``http://host:port<path>`` for a bound socket."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
+class HttpServer(uvicorn.Server):
+    """uvicorn for callforce: quiet logs, and Ctrl-C or SIGTERM end it normally.
+
+    uvicorn re-raises the signal after a graceful shutdown (so a plain ``uvicorn`` run ends in
+    KeyboardInterrupt, or is killed by SIGTERM); callforce's commands return 0 instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                lifespan="on",
+                # An open SSE stream (a legacy client's GET) must not hold the shutdown forever.
+                timeout_graceful_shutdown=3,
+            )
+        )
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)

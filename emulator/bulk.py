@@ -47,10 +47,10 @@ from starlette.routing import BaseRoute, Route
 from emulator.errors import SalesforceError, json_parser_error, not_found
 from emulator.field_values import DATETIME_FORMAT
 from emulator.ids import normalize
-from emulator.request_context import api_version, org_of, read_json, session_of
+from emulator.request_context import api_version, org_of, session_of
 from emulator.responses import empty_response, json_response
 from emulator.schema import ObjectSchema
-from emulator.sobjects import AnyMethod, major_version, not_allowed
+from emulator.sobjects import AnyMethod, major_version, not_allowed, read_body
 from emulator.store import Batch
 from emulator.validation import TEXT, external_id_field, read_value
 from emulator.writes import Writer, rule_book
@@ -195,7 +195,7 @@ async def jobs_root(request: Request) -> Response:
         return json_response(request, {"done": True, "records": records, "nextRecordsUrl": None})
     if request.method != "POST":
         raise not_allowed("GET,POST")
-    body = await read_json(request)
+    body = await read_body(request)
     if not isinstance(body, dict):
         raise json_parser_error("The job definition must be a JSON object")
     job = _new_job(request, body)
@@ -275,7 +275,7 @@ async def job_root(request: Request) -> Response:
         return empty_response(204)
     if request.method != "PATCH":
         raise not_allowed("GET,PATCH,DELETE")
-    body = await read_json(request)
+    body = await read_body(request)
     state = body.get("state") if isinstance(body, dict) else None
     if state == "UploadComplete" and job.state == "Open":
         job.state = "UploadComplete"

@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute, Route
 from emulator.errors import SalesforceError, json_parser_error, not_found
 from emulator.field_values import cannot_deserialize, json_location
 from emulator.ids import normalize
-from emulator.request_context import api_version, org_of, read_json
+from emulator.request_context import api_version, org_of
 from emulator.responses import json_response
 from emulator.schema import FieldSchema, ObjectSchema
 from emulator.sobjects import (
@@ -42,6 +42,7 @@ from emulator.sobjects import (
     field_names,
     major_version,
     not_allowed,
+    read_body,
     render_record,
     sobject_of,
 )
@@ -93,7 +94,7 @@ def _require_version(request: Request, since: int) -> None:
 
 
 async def _records_body(request: Request) -> tuple[list[dict[str, Any]], bool, bytes]:
-    body = await read_json(request)
+    body = await read_body(request)
     raw = await request.body()
     if not isinstance(body, dict):
         raise cannot_deserialize("SObjectCollection", body, lambda: json_location(raw, ()))
@@ -288,7 +289,7 @@ async def retrieve(request: Request) -> Response:
         ids_text = request.query_params.get("ids", "")
         fields_text = request.query_params.get("fields", "")
     elif request.method == "POST":
-        body = await read_json(request)
+        body = await read_body(request)
         if not isinstance(body, dict):
             raise cannot_deserialize("SObjectCollection", body, lambda: "[line:1, column:1]")
         ids_text, fields_text = _joined(body.get("ids")), _joined(body.get("fields"))

@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from emulator.errors import SalesforceError, not_found
+from emulator.errors import SalesforceError, json_parser_error, not_found
 from emulator.field_values import cannot_deserialize, json_location
 from emulator.ids import is_well_formed
 from emulator.request_context import api_version, org_of, read_json
@@ -98,9 +98,18 @@ def record_url(request: Request, obj: ObjectSchema, record_id: str) -> str:
     return f"/services/data/v{api_version(request)}/sobjects/{obj.name}/{record_id}"
 
 
+async def read_body(request: Request) -> Any:
+    """:func:`~emulator.request_context.read_json`, also turning the ValueError Python raises
+    for an integer literal over 4,300 digits into JSON_PARSER_ERROR rather than a 500."""
+    try:
+        return await read_json(request)
+    except ValueError:
+        raise json_parser_error("Number value length exceeds the maximum allowed") from None
+
+
 async def json_object(request: Request, type_name: str) -> tuple[dict[str, Any], bytes]:
     """The body as a JSON object (and its raw bytes, for error positions)."""
-    body = await read_json(request)
+    body = await read_body(request)
     raw = await request.body()
     if not isinstance(body, dict):
         raise cannot_deserialize(type_name, body, lambda: json_location(raw, ()))
@@ -193,6 +202,8 @@ async def _record(request: Request, obj: ObjectSchema, record_id: str) -> Respon
     method = request.method
     if method == "POST" and record_id.lower() == "id":
         return await _create(request, obj)
+    if record_id == "describe":  # GET is emulator.describe's; other methods end up here
+        raise not_allowed("GET,HEAD")
     if method not in ("GET", "HEAD", "PATCH", "DELETE"):
         raise not_allowed(_RECORD_METHODS)
     record = _find(request, obj, record_id)
@@ -296,6 +307,9 @@ def _read(request: Request, obj: ObjectSchema, record: Record) -> Response:
         return empty_response(304, headers)
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type=JSON_MEDIA_TYPE)
+    if request.headers.get("x-prettyprint", "") in ("", "0", "false"):
+        # Compact, as responses.json_response would send it: reuse the bytes hashed for the ETag.
+        return Response(payload, 200, headers, media_type=JSON_MEDIA_TYPE)
     return json_response(request, body, 200, headers)
 
 

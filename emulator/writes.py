@@ -16,7 +16,9 @@ System fields, as a real org sets them:
 * delete: soft — ``IsDeleted`` = true (``queryAll`` still sees the record), cascading to the
   children of cascade-delete relationships (an Account's Contacts, Opportunities, Tasks, …).
 
-Errors are :class:`~emulator.errors.SalesforceError`; an external id matching several records is
+An object whose describe is not createable/updateable/deletable refuses that operation with
+``INVALID_TYPE_FOR_OPERATION`` (the demo org's User). Errors are
+:class:`~emulator.errors.SalesforceError`; an external id matching several records is
 :class:`AmbiguousExternalIdError` (HTTP 300 on the single-record route).
 """
 
@@ -72,11 +74,6 @@ def writer_for(request: Request) -> Writer:
     return Writer(org_of(request), rule_book(request), session_of(request).user_id)
 
 
-def live_record(org: Org, obj: ObjectSchema, record_id: str) -> Record | None:
-    """The live record of ``obj`` with this 15/18-character id, or ``None``."""
-    return org.store.get(obj.name, record_id)
-
-
 class Writer:
     """DML as one user (``CreatedById``/``LastModifiedById``/default ``OwnerId``)."""
 
@@ -102,6 +99,7 @@ class Writer:
         preset: Mapping[str, Any] | None = None,
     ) -> str:
         """Create a record from ``body``; its new 18-character id."""
+        _check_operation(obj, obj.createable, "inserted")
         rules = self.rules(obj)
         values = prepare(rules, self.org.store, body, origin, preset=preset)
         fields = obj.fields
@@ -138,6 +136,7 @@ class Writer:
         origin: Origin,
     ) -> str:
         """Apply ``body`` to the live record ``current``; its id."""
+        _check_operation(obj, obj.updateable, "updated")
         rules = self.rules(obj)
         changes = prepare(rules, self.org.store, body, origin, current=current)
         now = self._now()
@@ -208,13 +207,14 @@ class Writer:
         id18 = normalize(str(value))
         if id18 is None or not id18.startswith(obj.key_prefix):
             raise malformed_id(field, value)
-        current = live_record(self.org, obj, id18)
+        current = self.org.store.get(obj.name, id18)
         if current is None:
             raise not_found()
         return self.update(batch, obj, current, body, origin), False
 
     def delete(self, batch: Batch, obj: ObjectSchema, current: Record) -> str:
         """Soft-delete the live record ``current`` and its cascade-delete children; its id."""
+        _check_operation(obj, obj.deletable, "deleted")
         now = self._now()
         changes = {
             "IsDeleted": True,
@@ -244,6 +244,14 @@ class Writer:
             if isinstance(current, str) and current.isdigit():
                 highest = max(highest, int(current))
         return f"{highest + 1:08d}"
+
+
+def _check_operation(obj: ObjectSchema, allowed: bool, verb: str) -> None:
+    # The describe's object-level createable/updateable/deletable (User is none of them here).
+    if not allowed:
+        raise SalesforceError(
+            400, "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be {verb}: {obj.name}"
+        )
 
 
 def _full_name(rules: ObjectRules, record: Mapping[str, Any]) -> str | None:

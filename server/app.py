@@ -14,6 +14,7 @@ method, so a read-only server cannot vouch for it.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,7 +71,9 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         owned = store is None
-        connections = store if store is not None else SQLiteConnectionStore.from_settings(settings)
+        connections = store
+        if connections is None:  # opening creates the home, the key file and the schema
+            connections = await asyncio.to_thread(SQLiteConnectionStore.from_settings, settings)
         try:
             async with SalesforceClient(settings, connections) as client:
                 yield AppState(

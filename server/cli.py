@@ -1,6 +1,11 @@
 """The ``callforce`` command: parse arguments, build settings, call into the packages.
 
 Logs go to stderr; stdout belongs to the MCP stdio transport and to a command's own output.
+Start-up stays light: each handler imports what it needs (the MCP SDK, httpx, the emulator)
+only when it runs, so ``callforce --help`` or ``callforce status`` do not pay for the rest.
+
+Exit status: 0 done, 1 the org or the network said no, 2 a usage or configuration problem,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from server.settings import Settings
 
@@ -52,6 +59,157 @@ def _emulator(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.actions:
+        print(
+            "callforce serve: configured actions (--actions) are not available in this release "
+            "yet; start without --actions to serve the generic tools.",
+            file=sys.stderr,
+        )
+        return 2
+    overrides: dict[str, object] = {}
+    if args.host is not None:
+        overrides["http_host"] = args.host
+    if args.port is not None:
+        overrides["http_port"] = args.port
+    if args.read_only:
+        overrides["read_only"] = True
+    settings = settings.model_copy(update=overrides)
+    if args.transport == "stdio":
+        from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
+
+        # stdout is the wire from here on: nothing else may write to it.
+        build_server(settings).run("stdio")
+        return 0
+    return _serve_http(settings)
+
+
+def _serve_http(settings: Settings) -> int:
+    from server import web  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.store import SQLiteConnectionStore  # noqa: PLC0415
+
+    try:
+        web.check_bind(settings)
+        sock = web.listen(settings.http_host, settings.http_port)
+    except (web.UnsafeBind, web.PortUnavailable) as exc:
+        print(f"callforce serve: {exc}", file=sys.stderr)
+        return 2
+    store = SQLiteConnectionStore.from_settings(settings)
+    try:
+        app = web.build_app(settings, store)
+        guarded = "bearer token required" if settings.api_tokens else "no token required"
+        print(
+            f"callforce: MCP over Streamable HTTP at {web.url_of(sock, web.MCP_PATH)} "
+            f"({guarded}); status page at {web.url_of(sock, '/')}. Ctrl-C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
+        web.HttpServer(app).run(sockets=[sock])
+    finally:
+        sock.close()
+        store.close()
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from server.demo import run_demo  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return run_demo(settings, port=args.port, actions=args.actions, sample=not args.no_sample)
+
+
+def _connect(args: argparse.Namespace, settings: Settings) -> int:
+    from server.connect_cli import connect  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return connect(args, settings)
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from server.connect_cli import status  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return status(settings)
+
+
+def _disconnect(args: argparse.Namespace, settings: Settings) -> int:
+    from server.connect_cli import disconnect  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return disconnect(args.name, settings)
+
+
+def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="serve MCP for real use (stdio or HTTP)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1; CALLFORCE_HTTP_HOST)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000; CALLFORCE_HTTP_PORT)")
+    serve.add_argument("--actions", help="action file (TOML): not available in this release yet")
+    serve.add_argument(
+        "--read-only", action="store_true", help="only the tools that cannot change data"
+    )
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo", help="a local demo org, connected and served over HTTP, with a sample call"
+    )
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port (0: any free port)")
+    demo.add_argument("--actions", help="action file (TOML): not available in this release yet")
+    demo.add_argument(
+        "--no-sample", action="store_true", help="skip the scripted sample call at start"
+    )
+    demo.set_defaults(handler=_demo)
+
+
+def _add_connections(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connect = commands.add_parser(
+        "connect",
+        help="connect a Salesforce org",
+        description="Connect a Salesforce org. Tokens and passwords are never taken from the "
+        "command line: they come from CALLFORCE_ACCESS_TOKEN, CALLFORCE_REFRESH_TOKEN, "
+        "CALLFORCE_PASSWORD or standard input.",
+    )
+    connect.add_argument(
+        "--env",
+        default="production",
+        help="production, sandbox, or the org's login URL (My Domain)",
+    )
+    connect.add_argument("--name", help="connection name (default: from --env)")
+    connect.add_argument("--default", action="store_true", help="make it the default connection")
+    how = connect.add_argument_group("headless sign-in (choose one)")
+    how.add_argument(
+        "--client-credentials",
+        action="store_true",
+        help="client credentials grant with CALLFORCE_CLIENT_ID/SECRET (needs --env URL)",
+    )
+    how.add_argument(
+        "--jwt", action="store_true", help="JWT bearer grant (with --username and --key)"
+    )
+    how.add_argument(
+        "--access-token",
+        action="store_true",
+        help="store an access token read from CALLFORCE_ACCESS_TOKEN or stdin "
+        "(with --instance-url)",
+    )
+    how.add_argument(
+        "--password",
+        action="store_true",
+        help="password grant, local emulator only (password from CALLFORCE_PASSWORD or stdin)",
+    )
+    how.add_argument("--username", help="the Salesforce username (--jwt, --password)")
+    how.add_argument("--key", help="PEM private key file of the connected app (--jwt)")
+    how.add_argument("--instance-url", help="the org's instance URL (--access-token)")
+    how.add_argument(
+        "--refresh-token",
+        action="store_true",
+        help="also store a refresh token, from CALLFORCE_REFRESH_TOKEN or stdin's next line",
+    )
+    connect.set_defaults(handler=_connect)
+
+    status = commands.add_parser("status", help="list connections and their state")
+    status.set_defaults(handler=_status)
+
+    disconnect = commands.add_parser("disconnect", help="revoke and forget a connection")
+    disconnect.add_argument("name", help="the connection's name")
+    disconnect.set_defaults(handler=_disconnect)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every ``callforce`` command."""
     parser = argparse.ArgumentParser(
@@ -75,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emu.add_argument("--jwt-cert", help="X.509 PEM that JWT bearer assertions must match")
     emu.set_defaults(handler=_emulator)
+    _add_serving(commands)
+    _add_connections(commands)
     return parser
 
 
@@ -82,7 +242,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``callforce`` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CALLFORCE_{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        print(f"callforce: invalid setting: {problems}", file=sys.stderr)
+        return 2
     try:
         code: int = args.handler(args, settings)
     except KeyboardInterrupt:

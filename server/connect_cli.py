@@ -169,7 +169,7 @@ async def _tokens(
             raise ConnectRefused("--jwt needs --username and --key FILE (a PEM private key)")
         if not settings.client_id:
             raise ConnectRefused("set CALLFORCE_CLIENT_ID (the connected app the key belongs to)")
-        key_path = Path(args.key).expanduser().resolve()
+        key_path = Path(args.key)
         tokens = await auth.jwt_bearer(
             http,
             login_url=login_url,
@@ -189,21 +189,21 @@ async def _tokens(
         if not args.username:
             raise ConnectRefused("--password needs --username")
         secret = read_secret("CALLFORCE_PASSWORD", "password", stdin, environ)
-        client_id, client_secret = DEMO_APP
+        app_id, app_secret = DEMO_APP[0], DEMO_APP[1] or None
         if settings.client_id:
-            client_id = settings.client_id
-            client_secret = (
+            app_id = settings.client_id
+            app_secret = (
                 settings.client_secret.get_secret_value() if settings.client_secret else None
             )
         tokens = await auth.password(
             http,
             login_url=login_url,
-            client_id=client_id,
-            client_secret=client_secret,
+            client_id=app_id,
+            client_secret=app_secret,
             username=args.username,
             password=secret,
         )
-        grant = _Grant("token", client_id=client_id, username=args.username)
+        grant = _Grant("token", client_id=app_id, username=args.username)
     else:  # --access-token
         if not args.instance_url:
             raise ConnectRefused("--access-token needs --instance-url (the org's instance)")
@@ -256,9 +256,7 @@ async def _connect(
         f"Connected {conn.name!r}{role}: {conn.username or 'unknown user'} at {conn.instance_url}"
     )
     if conn.auth_kind == "token":
-        print(
-            "  No refresh token: this connection works until the session ends.", file=sys.stderr
-        )
+        print("  No refresh token: this connection works until the session ends.", file=sys.stderr)
     return 0
 
 
@@ -290,6 +288,9 @@ def connect(
             file=sys.stderr,
         )
         return 2
+    if args.key:
+        # Stored as an absolute path: renewals run from wherever the server starts.
+        args.key = str(Path(args.key).expanduser().resolve())
     try:
         return asyncio.run(
             _connect(args, settings, stdin or sys.stdin, os.environ if environ is None else environ)
@@ -339,7 +340,9 @@ def status(settings: Settings) -> int:
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     for conn in connections:
         if conn.state != "connected" and conn.last_error:
             print(f"{conn.name}: {conn.last_error}")
@@ -354,7 +357,9 @@ async def _revoke(settings: Settings, store: SQLiteConnectionStore, conn: Connec
     try:
         async with asyncio.timeout(settings.call_deadline_seconds):
             async with SalesforceClient(settings, store) as client:
-                await auth.revoke(client.http, login_url=conn.login_url, token=token.get_secret_value())
+                await auth.revoke(
+                    client.http, login_url=conn.login_url, token=token.get_secret_value()
+                )
     except CallforceError as exc:
         return exc.message
     except TimeoutError:

@@ -109,19 +109,21 @@ def _retryable(safe: bool, exc: Exception) -> bool:
 def _check_path(path: str) -> None:
     """Refuse a path that could leave the instance's API or smuggle something into the URL.
 
-    The path part must be under ``/services/`` and outside ``/services/oauth2/``, with no
-    ``.``/``..`` segment, backslash, whitespace or control character, raw or percent-encoded
-    (twice). A query string may follow ``?``; it only may not hold control characters or ``#``.
+    The path part must be under ``/services/`` and outside ``/services/oauth2/``. Raw, it may
+    hold no backslash, whitespace, control character or ``#`` (none is legal unencoded in a
+    URL path). Decoded once and twice, no segment may be ``.`` or ``..``. Percent-encoded data
+    inside a segment is otherwise fine: an external id such as ``two words`` or ``#1/2`` travels
+    as one encoded segment. A query string may follow ``?``; it may not hold control characters
+    or ``#``.
     """
     raw_path, _, query = path.partition("?")
-    decoded = unquote(unquote(raw_path))
-    segments = decoded.split("/")
+    once = unquote(raw_path)
+    twice = unquote(once)
     if (
         not raw_path.startswith("/services/")
-        or decoded.lower().startswith("/services/oauth2/")
-        or _FORBIDDEN_PATH_CHARS.search(decoded)
-        or ".." in segments
-        or "." in segments
+        or twice.lower().startswith("/services/oauth2/")
+        or _FORBIDDEN_PATH_CHARS.search(raw_path)
+        or any(segment in (".", "..") for segment in (*once.split("/"), *twice.split("/")))
         or _FORBIDDEN_QUERY_CHARS.search(query)
     ):
         raise RequestRefused(

@@ -28,7 +28,8 @@ import html
 import signal
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from types import FrameType
 
 import uvicorn
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -36,7 +37,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, request_response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import __version__
@@ -181,15 +182,23 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-def status_page(store: ConnectionStore, settings: Settings) -> Callable[[Request], Response]:
+class StatusPage:
     """``GET /``: the connections and their state (the connect page will grow from here)."""
 
-    def page(_: Request) -> Response:
-        connections = store.list()
-        default = settings.default_connection
-        if default is None:
-            chosen = store.default()
-            default = chosen.name if chosen else None
+    def __init__(self, store: ConnectionStore, settings: Settings) -> None:
+        self._store = store
+        self._settings = settings
+
+    def _default(self) -> str | None:
+        if self._settings.default_connection:
+            return self._settings.default_connection.lower()
+        chosen = self._store.default()
+        return chosen.name.lower() if chosen else None
+
+    def render(self) -> str:
+        """The page's HTML; every value from the store is escaped."""
+        connections = self._store.list()
+        default = self._default()
         rows = "".join(
             "<tr>"
             + "".join(
@@ -200,7 +209,7 @@ def status_page(store: ConnectionStore, settings: Settings) -> Callable[[Request
                     conn.state.replace("_", " "),
                     conn.instance_url,
                     conn.username or "",
-                    "yes" if default and conn.name.lower() == default.lower() else "",
+                    "yes" if conn.name.lower() == default else "",
                 )
             )
             + "</tr>"
@@ -212,7 +221,7 @@ def status_page(store: ConnectionStore, settings: Settings) -> Callable[[Request
             if connections
             else "<p>No Salesforce org is connected. Run <code>callforce connect</code>.</p>"
         )
-        body = (
+        return (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<title>callforce</title><style>body{font-family:sans-serif;margin:2em}"
             "td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}</style>"
@@ -220,9 +229,10 @@ def status_page(store: ConnectionStore, settings: Settings) -> Callable[[Request
             f"<p>MCP endpoint: <code>{MCP_PATH}</code> (Streamable HTTP)</p>"
             f"<h2>Connections</h2>{table}</body></html>"
         )
-        return HTMLResponse(body, headers=_PAGE_HEADERS)
 
-    return page
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The store answers from SQLite in well under a millisecond (see server.store).
+        await HTMLResponse(self.render(), headers=_PAGE_HEADERS)(scope, receive, send)
 
 
 def routes(
@@ -239,7 +249,7 @@ def routes(
     """
     return [
         Route(HEALTH_PATH, health, methods=["GET"]),
-        Route("/", protect(request_response(status_page(store, settings)), settings), methods=["GET"]),
+        Route("/", protect(StatusPage(store, settings), settings), methods=["GET"]),
         *extra,
         Mount("/", app=protect(mcp_app, settings)),
     ]
@@ -304,7 +314,10 @@ class HttpServer(uvicorn.Server):
     """uvicorn for callforce: quiet logs, and Ctrl-C or SIGTERM end it normally.
 
     uvicorn re-raises the signal after a graceful shutdown (so a plain ``uvicorn`` run ends in
-    KeyboardInterrupt, or is killed by SIGTERM); callforce's commands return 0 instead.
+    KeyboardInterrupt, or is killed by SIGTERM), and a second Ctrl-C skips the app's shutdown
+    (the store and the Salesforce client would not be closed). Here every signal just asks for
+    the graceful shutdown, which open streams cannot hold up for more than 3 seconds, and the
+    command returns 0.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -327,9 +340,12 @@ class HttpServer(uvicorn.Server):
             yield
             return
         handled = (signal.SIGINT, signal.SIGTERM)
-        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        original = {sig: signal.signal(sig, self._stop) for sig in handled}
         try:
             yield
         finally:
             for sig, handler in original.items():
                 signal.signal(sig, handler)
+
+    def _stop(self, sig: int, frame: FrameType | None) -> None:
+        self.should_exit = True

@@ -1,8 +1,9 @@
 """callforce's generic tools: one module per tool, each exposing its ``SPEC``.
 
 A module holds the tool's argument model, result model, handler and description; it imports
-the shared machinery from :mod:`server.toolkit` and never the app. :data:`ALL_TOOLS` is the
-registry ``server.app`` registers from, in the order ``tools/list`` shows them.
+the shared machinery from :mod:`server.toolkit` (and the writing tools :mod:`tools.writing`),
+never the app. :data:`ALL_TOOLS` is the registry ``server.app`` registers from, in the order
+``tools/list`` shows them.
 """
 
 from __future__ import annotations

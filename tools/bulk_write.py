@@ -35,11 +35,9 @@ from server.toolkit import (
     ObjectArg,
     ToolContext,
     ToolSpec,
-    answer_json,
-    coerce,
-    is_unknown_field,
 )
 from server.values import FieldProblem, ValueCoercionError, parse_id
+from tools.writing import answer_json, coerce, is_unknown_field
 
 MAX_RECORDS = 10_000
 CHUNK = 200

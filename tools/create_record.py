@@ -13,11 +13,8 @@ from server.toolkit import (
     ObjectArg,
     ToolContext,
     ToolSpec,
-    answer_json,
-    coerce,
-    record_link,
-    refresh_describe_on_unknown_field,
 )
+from tools.writing import answer_json, coerce, record_link, refresh_describe_on_unknown_field
 
 DataArg = Annotated[
     dict[str, Any],

@@ -14,10 +14,9 @@ from server.toolkit import (
     ObjectArg,
     ToolContext,
     ToolSpec,
-    coerce,
-    refresh_describe_on_unknown_field,
 )
 from server.values import parse_id
+from tools.writing import coerce, refresh_describe_on_unknown_field
 
 
 class UpdateRecordArgs(BaseModel):

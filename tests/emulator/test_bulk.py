@@ -322,6 +322,40 @@ async def test_ragged_rows_fail_alone(client: httpx.AsyncClient) -> None:
     assert info["numberRecordsFailed"] == 2
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x00\x01\x02",
+        b"Name\n\x00bad\n",
+        b'Name\n"unterminated\n',
+        b",,,\n1,2,3\n",
+        b"Name,Name\nA,B\n",
+        b"Name\n" + b"x" * 300_000 + b"\n",
+        b"\xef\xbb\xbfName\nBOM\n",
+    ],
+)
+async def test_garbage_csv_never_answers_500(client: httpx.AsyncClient, payload: bytes) -> None:
+    """Odd CSV uploads end in a finished or failed job, never in a server error."""
+    job = await open_job(client)
+    upload = await client.put(f"{JOBS}/{job['id']}/batches", content=payload)
+    assert upload.status_code in (201, 400)
+    await client.patch(f"{JOBS}/{job['id']}", json={"state": "UploadComplete"})
+    for _ in range(3):
+        response = await client.get(f"{JOBS}/{job['id']}")
+        assert response.status_code == 200
+    assert response.json()["state"] in ("JobComplete", "Failed")
+    for kind in ("successfulResults", "failedResults", "unprocessedrecords"):
+        assert (await client.get(f"{JOBS}/{job['id']}/{kind}")).status_code == 200
+
+
+async def test_non_utf8_upload_is_refused(client: httpx.AsyncClient) -> None:
+    """An upload that is not UTF-8 answers 400 and leaves the job open."""
+    job = await open_job(client)
+    response = await client.put(f"{JOBS}/{job['id']}/batches", content=b"Name\n\xff\xfe\n")
+    assert response.status_code == 400
+    assert (await client.get(f"{JOBS}/{job['id']}")).json()["state"] == "Open"
+
+
 # --- simple-salesforce --------------------------------------------------------------------
 
 

@@ -170,6 +170,7 @@ async def test_mixed_types_in_one_request(client: httpx.AsyncClient, org: Org) -
         b'{"allOrNone": "maybe", "records": []}',
         b'{"records": [], "extra": 1}',
         b'{"allOrNone": 3, "records": []}',
+        b'{"records": [{"Name": ' + b"9" * 5000 + b"}]}",
     ],
 )
 async def test_malformed_requests_are_400(client: httpx.AsyncClient, payload: bytes) -> None:
@@ -179,6 +180,27 @@ async def test_malformed_requests_are_400(client: httpx.AsyncClient, payload: by
     )
     assert response.status_code == 400
     assert response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
+
+
+async def test_hostile_records_fail_one_by_one(client: httpx.AsyncClient) -> None:
+    """Odd values inside records are per-record errors; the request still answers 200."""
+    hostile: list[dict[str, Any]] = [
+        {"attributes": "Account", "Name": "x"},
+        {"attributes": {"type": ["Account"]}, "Name": "x"},
+        account(None, Name={"nested": [1, {"deep": None}]}),
+        account("x", NumberOfEmployees=[1]),
+        account("x", AnnualRevenue=1e308),
+        account("x", Parent={"attributes": {"type": "Contact"}, "Id": "x"}),
+        account("x", Parent={"Name": "x", "Id": "y"}),
+        account("x", Id=None, id=5),
+        account("n" * 100_000),
+    ]
+    response = await client.post(COLLECTION, json={"records": hostile})
+    assert response.status_code == 200
+    results = response.json()
+    assert len(results) == len(hostile)
+    assert all(r["success"] is False for r in results)
+    assert all(r["errors"][0]["statusCode"] != "UNKNOWN_EXCEPTION" for r in results)
 
 
 async def test_created_collection_matches_recording(

@@ -191,6 +191,33 @@ async def test_head_answers_headers_without_body(client: httpx.AsyncClient) -> N
     assert "etag" in response.headers
 
 
+async def test_pretty_print_header(client: httpx.AsyncClient) -> None:
+    """X-PrettyPrint: 1 answers Jackson-style pretty JSON with the same content."""
+    account_id = await create(client, "Account", {"Name": "Pretty"})
+    url = f"{API}/sobjects/Account/{account_id}"
+    pretty = await client.get(url, headers={"X-PrettyPrint": "1"})
+    assert '"Name" : "Pretty"' in pretty.text
+    assert pretty.json() == (await client.get(url)).json()
+
+
+async def test_get_user_by_id_field(client: httpx.AsyncClient, org: Org) -> None:
+    """GET /sobjects/User/Id/{id} answers the user, as recorded by Nango."""
+    user_id = demo_user_id(org)
+    response = await client.get(f"{API}/sobjects/User/Id/{user_id}")
+    assert response.status_code == 200
+    assert response.json()["attributes"]["url"] == f"{API}/sobjects/User/{user_id}"
+
+
+async def test_object_level_permissions(client: httpx.AsyncClient, org: Org) -> None:
+    """An object the describe marks not deletable/createable (User) refuses that operation."""
+    response = await client.delete(f"{API}/sobjects/User/{demo_user_id(org)}")
+    assert response.status_code == 400
+    assert response.json()[0]["errorCode"] == "INVALID_TYPE_FOR_OPERATION"
+    assert org.store.get("User", demo_user_id(org)) is not None
+    create_user = await client.post(f"{API}/sobjects/User", json={"LastName": "New"})
+    assert create_user.status_code == 400
+
+
 # --- update and delete --------------------------------------------------------------------
 
 
@@ -287,6 +314,19 @@ async def test_wrong_method_answers_405_with_allowed_list(client: httpx.AsyncCli
     put = await client.put(f"{API}/sobjects/Account/{account_id}", json={})
     assert put.status_code == 405
     assert put.json()[0]["message"].endswith("Allowed are HEAD,GET,PATCH,DELETE")
+
+
+async def test_describe_routes_are_not_shadowed(client: httpx.AsyncClient) -> None:
+    """GET /sobjects/Account and …/describe stay describe's; other methods are 405 here."""
+    basic = await client.get(f"{API}/sobjects/Account")
+    assert basic.status_code == 200
+    assert "objectDescribe" in basic.json()
+    describe = await client.get(f"{API}/sobjects/Account/describe")
+    assert describe.status_code == 200
+    assert describe.json()["name"] == "Account"
+    patch = await client.patch(f"{API}/sobjects/Account/describe", json={})
+    assert patch.status_code == 405
+    assert patch.json()[0]["message"].endswith("Allowed are GET,HEAD")
 
 
 # --- upsert and external ids --------------------------------------------------------------
@@ -455,6 +495,7 @@ GARBAGE = [
     b'{"Name": "ok", "Id": {}}',
     b'{"\\u0000": 1}',
     b"[" * 100_000 + b"]" * 100_000,
+    b'{"Name": ' + b"1" * 5000 + b"}",
 ]
 
 

@@ -40,7 +40,8 @@ async def test_create_coerces_spoken_values(tools: Tools, reader: httpx.AsyncCli
         },
     )
     assert created["object"] == "Lead"
-    assert created["id"].startswith("00Q") and len(created["id"]) == 18
+    assert created["id"].startswith("00Q")
+    assert len(created["id"]) == 18
     assert created["url"].endswith("/" + created["id"])
     lead = await read_record(reader, "Lead", created["id"])
     assert lead["LastName"] == name
@@ -117,7 +118,8 @@ async def test_every_problem_is_reported_at_once(tools: Tools) -> None:
     )
     assert "NumberOfEmployees" in text
     assert "'twelve'" in text
-    assert "Email" in text and "not a valid email address" in text
+    assert "Email" in text
+    assert "not a valid email address" in text
     assert "Missing required fields: Company" in text
 
 
@@ -143,7 +145,10 @@ async def test_salesforce_unknown_field_refreshes_the_describe(
         path=f"{API}/sobjects/Contact",
         status=400,
         body=[
-            {"message": "No such column 'Foo' on sobject of type Contact", "errorCode": "INVALID_FIELD"}
+            {
+                "message": "No such column 'Foo' on sobject of type Contact",
+                "errorCode": "INVALID_FIELD",
+            }
         ],
     )
     text = await tools.error("create_record", data)
@@ -194,7 +199,9 @@ async def test_unavailable_salesforce_is_reported_and_a_create_not_repeated(
     assert len(_writes(await request_log(control))) == 1
 
 
-async def test_update_changes_only_the_given_fields(tools: Tools, reader: httpx.AsyncClient) -> None:
+async def test_update_changes_only_the_given_fields(
+    tools: Tools, reader: httpx.AsyncClient
+) -> None:
     """update_record coerces and writes the fields in data; the rest stays."""
     name = unique("Nguyen-")
     created = await tools.ok(
@@ -202,7 +209,11 @@ async def test_update_changes_only_the_given_fields(tools: Tools, reader: httpx.
     )
     updated = await tools.ok(
         "update_record",
-        {"object": "lead", "id": created["id"], "data": {"Rating": "WARM", "Phone": "(415) 555-0199"}},
+        {
+            "object": "lead",
+            "id": created["id"],
+            "data": {"Rating": "WARM", "Phone": "(415) 555-0199"},
+        },
     )
     assert updated == {"id": created["id"], "object": "Lead"}
     lead = await read_record(reader, "Lead", created["id"])
@@ -224,7 +235,9 @@ async def test_a_warm_update_is_one_request(tools: Tools, control: httpx.AsyncCl
     """With the describe cached, an update sends only its PATCH."""
     created = await tools.ok("create_record", {"object": "Contact", "data": {"LastName": unique()}})
     await clear_log(control)
-    await tools.ok("update_record", {"object": "Contact", "id": created["id"], "data": {"Title": "VP"}})
+    await tools.ok(
+        "update_record", {"object": "Contact", "id": created["id"], "data": {"Title": "VP"}}
+    )
     log = await request_log(control)
     assert [(e["method"], e["path"], e["status"]) for e in log] == [
         ("PATCH", f"{API}/sobjects/Contact/{created['id']}", 204)
@@ -234,7 +247,9 @@ async def test_a_warm_update_is_one_request(tools: Tools, control: httpx.AsyncCl
 async def test_update_of_a_missing_record_says_so(tools: Tools) -> None:
     """A well-formed id that matches no record is reported as not found."""
     missing = parse_id("00Q5g00000ZZZZZ")
-    text = await tools.error("update_record", {"object": "Lead", "id": missing, "data": {"Title": "x"}})
+    text = await tools.error(
+        "update_record", {"object": "Lead", "id": missing, "data": {"Title": "x"}}
+    )
     assert f"no Lead record with id {missing}" in text
 
 
@@ -258,7 +273,9 @@ async def test_an_id_of_another_object_is_refused(tools: Tools, control: httpx.A
     accounts = await tools.ok("run_query", {"soql": "SELECT Id FROM Account LIMIT 1"})
     account_id = accounts["records"][0]["Id"]
     await clear_log(control)
-    text = await tools.error("update_record", {"object": "Lead", "id": account_id, "data": {"Title": "x"}})
+    text = await tools.error(
+        "update_record", {"object": "Lead", "id": account_id, "data": {"Title": "x"}}
+    )
     assert "not the id of a Lead record" in text
     assert "00Q" in text
     assert _writes(await request_log(control)) == []
@@ -268,6 +285,7 @@ async def test_update_refuses_fields_that_cannot_change(tools: Tools) -> None:
     """A read-only field in data is refused by name."""
     created = await tools.ok("create_record", {"object": "Contact", "data": {"LastName": unique()}})
     text = await tools.error(
-        "update_record", {"object": "Contact", "id": created["id"], "data": {"CreatedDate": "today"}}
+        "update_record",
+        {"object": "Contact", "id": created["id"], "data": {"CreatedDate": "today"}},
     )
     assert "CreatedDate" in text

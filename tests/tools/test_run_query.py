@@ -33,7 +33,9 @@ async def test_finds_the_caller_by_email(tools: Tools) -> None:
         "run_query",
         {"soql": "SELECT FirstName, LastName, Phone FROM Contact WHERE Email = 'ana@example.com'"},
     )
-    assert page["records"] == [{"FirstName": "Ana", "LastName": "García", "Phone": "+1 415 555 0100"}]
+    assert page["records"] == [
+        {"FirstName": "Ana", "LastName": "García", "Phone": "+1 415 555 0100"}
+    ]
 
 
 async def test_count_query_returns_the_count_in_total_size(tools: Tools) -> None:
@@ -43,13 +45,11 @@ async def test_count_query_returns_the_count_in_total_size(tools: Tools) -> None
     assert page["total_size"] > 0
 
 
-async def test_cursor_pages_through_every_row_once(
-    tools: Tools, reader: httpx.AsyncClient
-) -> None:
+async def test_cursor_pages_through_every_row_once(tools: Tools, reader: httpx.AsyncClient) -> None:
     """Following next_page returns every row exactly once, across Salesforce's batches."""
     tag = unique("paging-")
     await insert_many(reader, "Task", [{"Subject": tag, "Status": "Not Started"}] * 450)
-    soql = f"SELECT Id, Subject FROM Task WHERE Subject = '{tag}' ORDER BY Id"
+    soql = f"SELECT Id, Subject FROM Task WHERE Subject = '{tag}' ORDER BY Id"  # noqa: S608 - test SOQL, the value is a hex tag
     total = 450
     seen: list[str] = []
     cursor = None
@@ -92,9 +92,7 @@ async def test_a_tampered_cursor_is_refused(tools: Tools, control: httpx.AsyncCl
     forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
     await clear_log(control)
     for cursor in (forged, "not-a-cursor", page["next_page"] + "x"):
-        text = await tools.error(
-            "run_query", {"soql": "SELECT Id FROM Contact", "cursor": cursor}
-        )
+        text = await tools.error("run_query", {"soql": "SELECT Id FROM Contact", "cursor": cursor})
         assert "cursor was not issued by this callforce server" in text
     assert await request_log(control) == []
 
@@ -130,7 +128,7 @@ async def test_soql_errors_carry_the_code_and_the_useful_line(tools: Tools) -> N
 
 async def test_an_unknown_object_in_soql_is_invalid_type(tools: Tools) -> None:
     """An unknown object gives INVALID_TYPE."""
-    text = await tools.error("run_query", {"soql": f"SELECT Id FROM {unique('Nope')}"})
+    text = await tools.error("run_query", {"soql": f"SELECT Id FROM {unique('Nope')}"})  # noqa: S608 - test SOQL, the value is a hex tag
     assert "INVALID_TYPE" in text
 
 

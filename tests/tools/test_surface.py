@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from mcp.types import Tool
 from server.app import build_server
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
-from tests.tools.conftest import Tools, serving
+from tests.tools.conftest import Tools, serving, text_of
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 ALL = [
@@ -69,7 +71,8 @@ async def test_every_tool_of_the_contract_is_listed_with_its_title(tools: Tools)
 async def test_every_tool_is_described_and_annotated(tools: Tools) -> None:
     """Each tool has a description and all four safety hints set."""
     for tool in (await tools.client.list_tools()).tools:
-        assert tool.description and len(tool.description) > 80, tool.name
+        assert tool.description, tool.name
+        assert len(tool.description) > 80, tool.name
         hints = tool.annotations
         assert hints is not None, tool.name
         for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
@@ -100,10 +103,14 @@ async def test_read_and_write_hints_are_true_to_the_tool(tools: Tools) -> None:
     hints = {tool.name: tool.annotations for tool in (await tools.client.list_tools()).tools}
     read_only = {name for name, hint in hints.items() if hint and hint.read_only_hint}
     assert read_only == {"run_query", "describe_object", "connection_status"}
-    assert hints["create_record"] and hints["create_record"].idempotent_hint is False
-    assert hints["upsert_record"] and hints["upsert_record"].idempotent_hint is True
-    assert hints["custom_api_call"] and hints["custom_api_call"].destructive_hint is True
-    assert hints["connection_status"] and hints["connection_status"].open_world_hint is False
+    assert hints["create_record"]
+    assert hints["create_record"].idempotent_hint is False
+    assert hints["upsert_record"]
+    assert hints["upsert_record"].idempotent_hint is True
+    assert hints["custom_api_call"]
+    assert hints["custom_api_call"].destructive_hint is True
+    assert hints["connection_status"]
+    assert hints["connection_status"].open_world_hint is False
 
 
 async def test_read_only_mode_lists_only_reading_tools(
@@ -127,11 +134,33 @@ async def test_read_only_setting_is_honoured(
     assert names == {"run_query", "describe_object", "connection_status"}
 
 
+async def test_the_agent_gets_instructions(
+    settings: Settings, store: SQLiteConnectionStore
+) -> None:
+    """The server tells the agent how to use the tools; read-only mode says it is read-only."""
+    async with serving(build_server(settings, store=store)) as client:
+        instructions = client.instructions or ""
+    assert "run_query" in instructions
+    assert "never invent" in instructions
+    assert "read-only" not in instructions
+    async with serving(build_server(settings, read_only=True, store=store)) as client:
+        assert "read-only" in (client.instructions or "")
+
+
+async def test_without_a_store_the_server_opens_its_own(tmp_path: Path, settings: Settings) -> None:
+    """build_server without a store opens the one under home; an empty one says to connect."""
+    fresh = settings.model_copy(update={"home": tmp_path / "fresh-home"})
+    async with serving(build_server(fresh)) as client:
+        status = await client.call_tool("connection_status", {})
+        query = await client.call_tool("run_query", {"soql": "SELECT Id FROM Account"})
+    assert status.structured_content == {"connections": [], "default": None}
+    assert query.is_error
+    assert "No Salesforce org is connected yet" in text_of(query)
+    assert (tmp_path / "fresh-home" / "callforce.db").exists()
+
+
 def test_importing_the_app_starts_nothing() -> None:
     """Importing server.app pulls in no emulator code (no heavy import, no module state)."""
-    import subprocess
-    import sys
-
     code = "import sys, server.app; print(any(m.startswith('emulator') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

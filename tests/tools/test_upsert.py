@@ -34,7 +34,11 @@ async def test_upsert_updates_the_seeded_lead(tools: Tools) -> None:
     """The demo org's L-000001 is found and updated, not duplicated."""
     result = await tools.ok(
         "upsert_record",
-        {"object": "Lead", "external_id_field": "External_Id__c", "data": {"External_Id__c": "L-000001", "Title": "Buyer"}},
+        {
+            "object": "Lead",
+            "external_id_field": "External_Id__c",
+            "data": {"External_Id__c": "L-000001", "Title": "Buyer"},
+        },
     )
     assert result["created"] is False
     found = await tools.ok(
@@ -66,7 +70,10 @@ async def test_external_id_values_stay_one_value(
     assert len(writes) == 2
     for entry in writes:  # never a request anywhere but an upsert of Lead
         assert entry["path"].startswith(
-            (f"{API}/sobjects/Lead/External_Id__c/", f"{API}/composite/sobjects/Lead/External_Id__c")
+            (
+                f"{API}/sobjects/Lead/External_Id__c/",
+                f"{API}/composite/sobjects/Lead/External_Id__c",
+            )
         )
 
 
@@ -75,7 +82,9 @@ async def test_several_matches_list_their_ids(tools: Tools, reader: httpx.AsyncC
     email = f"{unique('twin')}@example.com"
     ids = []
     for name in ("One", "Two"):
-        created = await tools.ok("create_record", {"object": "Contact", "data": {"LastName": name, "Email": email}})
+        created = await tools.ok(
+            "create_record", {"object": "Contact", "data": {"LastName": name, "Email": email}}
+        )
         ids.append(created["id"])
     text = await tools.error(
         "upsert_record",
@@ -95,9 +104,14 @@ async def test_a_field_that_is_not_an_external_id_is_refused(
     await clear_log(control)
     text = await tools.error(
         "upsert_record",
-        {"object": "Lead", "external_id_field": "LastName", "data": {"LastName": "x", "Company": "y"}},
+        {
+            "object": "Lead",
+            "external_id_field": "LastName",
+            "data": {"LastName": "x", "Company": "y"},
+        },
     )
-    assert "LastName" in text and "External_Id__c" in text
+    assert "LastName" in text
+    assert "External_Id__c" in text
     assert await request_log(control) == []
 
 

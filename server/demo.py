@@ -1,0 +1,303 @@
+"""``callforce demo``: a local demo org, connected and served over HTTP, with a sample call.
+
+In order:
+
+1. the emulator starts on a free loopback port, on a thread (demo seed, in memory);
+2. the state goes to a **temporary home**, removed when the demo stops. The demo never uses
+   ``CALLFORCE_HOME``, even when it is set: the demo org vanishes with the demo, so its
+   connection must not outlive it as a dead default in a real store;
+3. the connection ``demo`` is made with the password grant (login URL = the emulator; a loopback
+   instance is accepted because the login host is loopback) and made the default. As the
+   browser sign-in would, it also holds a refresh token (issued by the org, which runs in this
+   process), so an expired session renews itself like a real connection's;
+4. MCP is served over Streamable HTTP at ``http://127.0.0.1:PORT/mcp``, the status page at ``/``
+   (see :mod:`server.web`; ``CALLFORCE_API_TOKENS``, when set, still apply);
+5. how to connect a client is printed, then a scripted sample call runs through the MCP SDK's
+   client against that endpoint, step by step (``--no-sample`` skips it);
+6. it serves until Ctrl-C or SIGTERM, and then exits 0.
+
+Everything is printed to stderr, as all of callforce's diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+import httpx
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult, TextContent
+from pydantic import SecretStr
+
+from emulator.config import EmulatorConfig
+from emulator.server import BackgroundEmulator
+from server import auth, web
+from server.settings import Settings
+from server.store import Connection, SQLiteConnectionStore
+
+CONNECTION = "demo"
+INSPECTOR = "npx @modelcontextprotocol/inspector"
+
+
+async def connect_demo(
+    settings: Settings, store: SQLiteConnectionStore, emulator: BackgroundEmulator
+) -> Connection:
+    """Connect the emulator's demo user as the default connection ``demo``."""
+    config = emulator.org.config
+    async with httpx.AsyncClient(timeout=10) as http:
+        tokens = await auth.password(
+            http,
+            login_url=emulator.base_url,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            username=config.username,
+            password=config.password,
+        )
+    user = emulator.org.user_by_username(config.username)
+    refresh = (
+        emulator.org.tokens.issue_refresh_token(user["Id"], config.client_id, "api refresh_token")
+        if user
+        else None
+    )
+    conn = Connection(
+        name=CONNECTION,
+        environment="custom",
+        login_url=emulator.base_url,
+        instance_url=tokens.instance_url,
+        auth_kind="oauth" if refresh else "token",
+        access_token=SecretStr(tokens.access_token),
+        refresh_token=SecretStr(refresh) if refresh else None,
+        org_id=tokens.org_id,
+        user_id=tokens.user_id,
+        username=config.username,
+        client_id=config.client_id,
+        is_default=True,
+    )
+    store.save(conn)
+    return conn
+
+
+def _say(out: TextIO, text: str = "") -> None:
+    print(text, file=out, flush=True)
+
+
+def print_instructions(
+    out: TextIO, url: str, emulator: BackgroundEmulator, settings: Settings
+) -> None:
+    """Where everything is and how to point a client at it."""
+    mcp_url = f"{url}{web.MCP_PATH}"
+    header = ' --header "Authorization: Bearer $TOKEN"' if settings.api_tokens else ""
+    client_config = {"mcpServers": {"callforce-demo": {"type": "http", "url": mcp_url}}}
+    lines = [
+        "callforce demo is running.",
+        f"  MCP endpoint (Streamable HTTP): {mcp_url}",
+        f"  status page:                    {url}/",
+        f"  demo org (emulated):            {emulator.base_url}  login demo@callforce.dev / demo",
+        "  state: a temporary directory, removed when the demo stops",
+        "",
+        "Connect a client:",
+        f"  MCP Inspector CLI:  {INSPECTOR} --cli {mcp_url}{header} --method tools/list",
+        f"  MCP Inspector UI:   {INSPECTOR}  (transport Streamable HTTP, URL {mcp_url})",
+        f"  Claude Code:        claude mcp add --transport http callforce-demo {mcp_url}",
+        f"  HTTP client config: {json.dumps(client_config)}",
+    ]
+    if settings.api_tokens:
+        lines.append("  CALLFORCE_API_TOKENS is set: send Authorization: Bearer <one of them>.")
+    _say(out, "\n".join(lines))
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(b.text for b in result.content if isinstance(b, TextContent))
+
+
+def _summary(tool: str, data: dict[str, Any]) -> str:
+    """One line about a tool's structured result."""
+    if tool == "run_query":
+        records = data.get("records") or []
+        if not records:
+            return "no record found"
+        first = records[0]
+        who = " ".join(str(first.get(k)) for k in ("FirstName", "LastName") if first.get(k))
+        return f"{data.get('total_size')} record(s): {who} <{first.get('Email')}> ({first['Id']})"
+    if tool == "create_record":
+        return f"created {data.get('object')} {data.get('id')}"
+    if tool == "upsert_record":
+        verb = "created" if data.get("created") else "updated"
+        return f"{verb} {data.get('object', 'record')} {data.get('id')}"
+    if tool == "describe_object":
+        fields = data.get("fields") or []
+        required = [f["name"] for f in fields if f.get("required")]
+        status = next((f for f in fields if f.get("name") == "Status"), None)
+        values = ", ".join((status or {}).get("picklist_values", [])[:4])
+        return (
+            f"{data.get('label')}: {len(fields)} fields, required on create: "
+            f"{', '.join(required) or 'none'}; Status is one of {values}, …"
+        )
+    return json.dumps(data, ensure_ascii=False)[:120]
+
+
+async def sample_call(url: str, headers: dict[str, str], out: TextIO) -> bool:
+    """A scripted call through the MCP SDK's client; whether every step succeeded."""
+    _say(out, "\nSample call: a caller, Ana García, phones in.")
+    today = dt.date.today().isoformat()
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        found: dict[str, Any] = {}
+
+        async def step(number: int, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            _say(out, f"  {number}. {tool} {json.dumps(arguments, ensure_ascii=False)}")
+            result = await client.call_tool(tool, arguments)
+            if result.is_error or not isinstance(result.structured_content, dict):
+                raise _StepError(_text(result))
+            _say(out, f"     → {_summary(tool, result.structured_content)}")
+            return result.structured_content
+
+        try:
+            found = await step(
+                1,
+                "run_query",
+                {
+                    "soql": "SELECT Id, FirstName, LastName, Email, AccountId FROM Contact "
+                    "WHERE Email = 'ana@example.com' LIMIT 1"
+                },
+            )
+            contact = found["records"][0]
+            await step(
+                2,
+                "create_record",
+                {
+                    "object": "Task",
+                    "data": {
+                        "Subject": "Call",
+                        "Status": "Completed",
+                        "Priority": "Normal",
+                        "WhoId": contact["Id"],
+                        "ActivityDate": today,
+                        "Description": "Ana called about a damaged shipment and referred a "
+                        "colleague, Ben Okafor at Globex.",
+                    },
+                },
+            )
+            await step(
+                3,
+                "upsert_record",
+                {
+                    "object": "Lead",
+                    "external_id_field": "External_Id__c",
+                    "data": {
+                        "External_Id__c": "demo-referral-ben-okafor",
+                        "FirstName": "Ben",
+                        "LastName": "Okafor",
+                        "Company": "Globex",
+                        "Email": "ben.okafor@example.com",
+                        "LeadSource": "Phone Inquiry",
+                    },
+                },
+            )
+            await step(4, "describe_object", {"object": "Case"})
+        except (_StepError, KeyError, IndexError) as exc:
+            _say(out, f"     → the sample call stopped: {exc}")
+            return False
+    _say(out, "Sample call done.")
+    return True
+
+
+class _StepError(Exception):
+    """A sample step came back as a tool error."""
+
+
+async def _serve(
+    settings: Settings,
+    store: SQLiteConnectionStore,
+    emulator: BackgroundEmulator,
+    sock: socket.socket,
+    sample: bool,
+    out: TextIO,
+) -> None:
+    await connect_demo(settings, store, emulator)
+    server = web.HttpServer(web.build_app(settings, store))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if serving.done():
+            await serving  # start-up failed: uvicorn has said why
+            return
+        await asyncio.sleep(0.01)
+    url = web.url_of(sock)
+    print_instructions(out, url, emulator, settings)
+    if sample:
+        headers = {}
+        if settings.api_tokens:
+            headers["Authorization"] = f"Bearer {settings.api_tokens[0].get_secret_value()}"
+        sampler = asyncio.create_task(sample_call(f"{url}{web.MCP_PATH}", headers, out))
+        await asyncio.wait({serving, sampler}, return_when=asyncio.FIRST_COMPLETED)
+        if not sampler.done():  # stopped while the sample ran
+            sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            try:
+                await sampler
+            except Exception as exc:  # the demo keeps serving; say what broke, no traceback
+                _say(out, f"The sample call failed: {type(exc).__name__}")
+    if not serving.done():
+        _say(out, "\nServing until Ctrl-C.")
+    await serving
+    _say(out, "callforce demo stopped.")
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    port: int = 8000,
+    actions: str | None = None,
+    sample: bool = True,
+    out: TextIO = sys.stderr,
+) -> int:
+    """``callforce demo``: 0 after Ctrl-C or SIGTERM, 2 when the port is taken."""
+    if actions:
+        _say(
+            out,
+            f"Configured actions are not supported yet: {Path(actions).name} is not loaded; "
+            "the demo serves the generic tools.",
+        )
+    try:
+        sock = web.listen("127.0.0.1", port)
+    except web.PortUnavailable as exc:
+        _say(out, f"callforce demo: {exc}; choose another with --port (0: any free port)")
+        return 2
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="callforce-demo-") as home,
+            BackgroundEmulator(EmulatorConfig()) as emulator,
+        ):
+            demo_settings = settings.model_copy(
+                update={
+                    "home": Path(home),
+                    "production_login_url": emulator.base_url,
+                    "sandbox_login_url": emulator.base_url,
+                    "client_id": emulator.org.config.client_id,
+                    "client_secret": SecretStr(emulator.org.config.client_secret),
+                    "default_connection": None,
+                    "ca_bundle": None,
+                    "http_host": "127.0.0.1",
+                    "http_port": sock.getsockname()[1],
+                    "read_only": False,
+                }
+            )
+            store = SQLiteConnectionStore.from_settings(demo_settings)
+            try:
+                asyncio.run(_serve(demo_settings, store, emulator, sock, sample, out))
+            finally:
+                store.close()
+    finally:
+        sock.close()
+    return 0

@@ -41,8 +41,6 @@ async def read_json(request: Request) -> Any:
         )
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, RecursionError):
-        raise json_parser_error("Invalid UTF-8 or nesting in the request body") from None
     except json.JSONDecodeError as exc:
         char = exc.doc[exc.pos] if exc.pos < len(exc.doc) else ""
         found = (
@@ -53,3 +51,7 @@ async def read_json(request: Request) -> Any:
         raise json_parser_error(
             f"{found}: {exc.msg.lower()} at [line:{exc.lineno}, column:{exc.colno}]"
         ) from None
+    except (ValueError, RecursionError):
+        # Invalid UTF-8, nesting deeper than the parser allows, or an integer literal longer
+        # than Python converts (4,300 digits): all client mistakes, never a 500.
+        raise json_parser_error("Invalid UTF-8, nesting or number in the request body") from None

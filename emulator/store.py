@@ -115,7 +115,13 @@ class OrgStore:
             ).fetchone()
             factory = IdFactory(prefix, pod=self.pod, start=row[0] if row else 1)
             self._factories[prefix] = factory
+        # The counter row is written inside any open batch; a rolled-back batch takes the row back
+        # but not the factory's in-memory count, so after a restart a counter can repeat.
+        # Skipping ids that exist keeps every id unique either way.
+        existing = self._records.get(obj.name, {}) if obj else {}
         new = factory.next_id()
+        while new in existing:
+            new = factory.next_id()
         self._db.execute(
             "INSERT INTO id_counters (prefix, next) VALUES (?, 2) "
             "ON CONFLICT(prefix) DO UPDATE SET next = next + 1",

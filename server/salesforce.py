@@ -84,9 +84,19 @@ _FORBIDDEN_QUERY_CHARS = re.compile(r"[\x00-\x1f\x7f#]")
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext:
     """certifi's CA bundle (as httpx's default), plus ``settings.ca_bundle`` when set."""
+    ca_bundle = settings.ca_bundle
+    stamp = ca_bundle.stat().st_mtime_ns if ca_bundle is not None and ca_bundle.exists() else 0
+    return _load_ssl_context(str(ca_bundle) if ca_bundle is not None else None, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_ssl_context(ca_bundle: str | None, _stamp: int) -> ssl.SSLContext:
+    # Parsing certifi's ~150 certificates costs tens of milliseconds (much more on a busy
+    # machine); a context is immutable once built and safe to share, so one per bundle (and
+    # bundle version: ``_stamp`` is its mtime) serves every client in the process.
     context = ssl.create_default_context(cafile=certifi.where())
-    if settings.ca_bundle is not None:
-        context.load_verify_locations(cafile=str(settings.ca_bundle))
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=ca_bundle)
     return context
 
 

@@ -25,6 +25,8 @@ from emulator.responses import JSON_MEDIA_TYPE, dumps
 
 #: Where the app puts the server's own ``send`` (see :func:`_drop_connection`).
 RAW_SEND_KEY = "emulator.raw_send"
+#: What a real org sends as Cache-Control on every data response.
+_NO_CACHE = b"no-cache,must-revalidate,max-age=0,no-store,private"
 _DATA_PATH = re.compile(r"^/services/data/v(\d+)\.(\d)(?:/|$)")
 
 
@@ -112,12 +114,16 @@ class EmulatorMiddleware:
                 return
             usage = f"api-usage={self.org.api_requests}/{self.org.config.api_request_limit}"
             extra_headers.append((b"sforce-limit-info", usage.encode()))
+            extra_headers.append((b"cache-control", _NO_CACHE))
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
                 if extra_headers:
-                    message["headers"] = [*message.get("headers", []), *extra_headers]
+                    headers = list(message.get("headers", []))
+                    present = {name.lower() for name, _ in headers}
+                    headers += [(k, v) for k, v in extra_headers if k not in present]
+                    message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

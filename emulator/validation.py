@@ -123,11 +123,14 @@ class ObjectRules:
 
 
 def _address_parts(obj: ObjectSchema, address: FieldSchema) -> tuple[tuple[str, str], ...]:
+    # A component names its address in ``compoundFieldName``; the User describe, derived from a
+    # trimmed one, names none, so a component that names no address belongs to the one its name
+    # starts with (User.City → Address), as the SOQL engine reads it (soql/columns.py).
     prefix = address.name.removesuffix("Address")
     parts = []
     for key in _ADDRESS_KEYS:
         component = obj.fields.get(prefix + key)
-        if component is not None and component.compound_field_name == address.name:
+        if component is not None and component.compound_field_name in (address.name, None):
             parts.append((key[0].lower() + key[1:], component.name))
     return tuple(parts)
 

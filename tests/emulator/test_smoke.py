@@ -57,9 +57,14 @@ def test_ids_stay_unique_after_a_rolled_back_batch(tmp_path: Path) -> None:
     store = OrgStore(load_schema(), path)
     with store.batch() as batch:
         batch.insert("Account", {"Id": store.new_id("Account"), "Name": "kept"})
-    with pytest.raises(RuntimeError), store.batch() as batch:
-        batch.insert("Account", {"Id": store.new_id("Account"), "Name": "rolled back"})
-        raise RuntimeError("allOrNone failure")
+
+    def fail_in_batch() -> None:
+        with store.batch() as batch:
+            batch.insert("Account", {"Id": store.new_id("Account"), "Name": "rolled back"})
+            raise RuntimeError("allOrNone failure")
+
+    with pytest.raises(RuntimeError):
+        fail_in_batch()
     with store.batch() as batch:
         batch.insert("Account", {"Id": store.new_id("Account"), "Name": "after"})
     store.close()

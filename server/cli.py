@@ -135,11 +135,22 @@ def _disconnect(args: argparse.Namespace, settings: Settings) -> int:
     return disconnect(args.name, settings)
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 meaning any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return port
+
+
 def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="serve MCP for real use (stdio or HTTP)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1; CALLFORCE_HTTP_HOST)")
-    serve.add_argument("--port", type=int, help="HTTP port (default 8000; CALLFORCE_HTTP_PORT)")
+    serve.add_argument("--port", type=_port, help="HTTP port (default 8000; CALLFORCE_HTTP_PORT)")
     serve.add_argument("--actions", help="action file (TOML): not available in this release yet")
     serve.add_argument(
         "--read-only", action="store_true", help="only the tools that cannot change data"
@@ -149,7 +160,7 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo = commands.add_parser(
         "demo", help="a local demo org, connected and served over HTTP, with a sample call"
     )
-    demo.add_argument("--port", type=int, default=8000, help="HTTP port (0: any free port)")
+    demo.add_argument("--port", type=_port, default=8000, help="HTTP port (0: any free port)")
     demo.add_argument("--actions", help="action file (TOML): not available in this release yet")
     demo.add_argument(
         "--no-sample", action="store_true", help="skip the scripted sample call at start"

@@ -16,8 +16,10 @@ Headless ways to connect (the browser sign-in comes with the connect page):
   (refused unless the login host is loopback). The password comes from ``CALLFORCE_PASSWORD``
   or standard input; without ``CALLFORCE_CLIENT_ID`` the emulator's demo app is used.
 
-Every token is checked against the org (``/services/oauth2/userinfo``) before it is stored, and
-stored encrypted. The first connection of a store becomes the default; ``--default`` moves it.
+Every token is checked against the org's REST API before it is stored, and stored encrypted;
+the user's name comes from ``/services/oauth2/userinfo`` when the token's scope allows it. The
+first connection of a store becomes the default; ``--default`` moves it.
+
 ``disconnect`` revokes the refresh token (or the access token when there is none) at the login
 host and forgets the connection even when the revoke fails — and says so, exit status 1.
 
@@ -117,11 +119,11 @@ def read_secret(variable: str, what: str, stdin: TextIO, environ: Mapping[str, s
     return value
 
 
-async def whoami(http: httpx.AsyncClient, instance_url: str, token: str) -> dict[str, Any]:
-    """The org's userinfo for ``token``; ConnectRefused when the org does not accept it."""
+async def check_token(http: httpx.AsyncClient, instance_url: str, token: str, version: str) -> None:
+    """ConnectRefused unless the org's REST API accepts ``token`` (what every tool call needs)."""
     try:
         response = await http.get(
-            f"{instance_url}/services/oauth2/userinfo",
+            f"{instance_url}/services/data/v{version}/",
             headers={"Authorization": f"Bearer {token}"},
         )
     except httpx.HTTPError:
@@ -130,9 +132,17 @@ async def whoami(http: httpx.AsyncClient, instance_url: str, token: str) -> dict
         raise ConnectRefused(
             f"the org at {instance_url} refused the access token (HTTP {response.status_code})"
         )
+
+
+async def whoami(http: httpx.AsyncClient, instance_url: str, token: str) -> dict[str, Any]:
+    """The org's userinfo for ``token``, or ``{}``: it needs a scope not every token has."""
     try:
-        body = response.json()
-    except ValueError:
+        response = await http.get(
+            f"{instance_url}/services/oauth2/userinfo",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
         body = None
     return body if isinstance(body, dict) else {}
 
@@ -189,7 +199,8 @@ async def _tokens(
         if not args.username:
             raise ConnectRefused("--password needs --username")
         secret = read_secret("CALLFORCE_PASSWORD", "password", stdin, environ)
-        app_id, app_secret = DEMO_APP[0], DEMO_APP[1] or None
+        app_id: str = DEMO_APP[0]
+        app_secret: str | None = DEMO_APP[1]
         if settings.client_id:
             app_id = settings.client_id
             app_secret = (
@@ -227,11 +238,17 @@ async def _connect(
 ) -> int:
     environment, login_url = login_url_for(args.env, settings)
     name = args.name or default_name(args.env, login_url)
+    try:  # the store's naming rule, checked before anything is sent
+        Connection(name, environment, login_url, login_url, "token")
+    except ValueError as exc:
+        raise ConnectRefused(f"--name {name!r}: {exc}") from None
     store = SQLiteConnectionStore.from_settings(settings)
     try:
         async with SalesforceClient(settings, store) as client:
             tokens, grant = await _tokens(args, settings, client.http, login_url, stdin, environ)
-            info = await whoami(client.http, tokens.instance_url, tokens.access_token)
+            access = tokens.access_token
+            await check_token(client.http, tokens.instance_url, access, settings.api_version)
+            info = await whoami(client.http, tokens.instance_url, access)
         existing = store.get(name)
         conn = Connection(
             name=name,

@@ -41,6 +41,7 @@ from pydantic import SecretStr
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import auth, web
+from server.errors import CallforceError
 from server.settings import Settings
 from server.store import Connection, SQLiteConnectionStore
 
@@ -262,7 +263,8 @@ def run_demo(
     sample: bool = True,
     out: TextIO = sys.stderr,
 ) -> int:
-    """``callforce demo``: 0 after Ctrl-C or SIGTERM, 2 when the port is taken."""
+    """``callforce demo``: 0 after Ctrl-C or SIGTERM, 1 if the demo org cannot be connected,
+    2 when the port is taken."""
     if actions:
         _say(
             out,
@@ -296,6 +298,9 @@ def run_demo(
             store = SQLiteConnectionStore.from_settings(demo_settings)
             try:
                 asyncio.run(_serve(demo_settings, store, emulator, sock, sample, out))
+            except CallforceError as exc:  # connecting the demo org failed
+                _say(out, f"callforce demo: {exc.message}")
+                return 1
             finally:
                 store.close()
     finally:

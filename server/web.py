@@ -10,9 +10,9 @@ Security, in the order a request meets it:
 1. **Bind.** Loopback by default. :func:`check_bind` refuses any other address unless
    ``CALLFORCE_ALLOWED_HOSTS`` *and* ``CALLFORCE_API_TOKENS`` are set.
 2. **Host and Origin** (DNS-rebinding protection), with the SDK's own check and settings
-   (:func:`transport_security`): loopback names on any port, plus the configured hosts. It
-   guards ``/mcp`` (inside the SDK) and every other page (:class:`HostCheck`) except
-   ``/healthz``, which says nothing but "ok" and the version, so probes may use any name.
+   (:func:`transport_security`): loopback names, plus the configured hosts. It guards ``/mcp``
+   (inside the SDK) and every other page (:class:`HostCheck`) except ``/healthz``, which says
+   nothing but "ok" and the version, so probes may use any name.
 3. **Bearer token** (:func:`protect`), when API tokens are configured: ``/mcp`` and ``/`` answer
    401 without ``Authorization: Bearer <one of the tokens>``. Tokens are compared in constant
    time, and the header is removed before the request goes further: a client's token never
@@ -85,12 +85,12 @@ def check_bind(settings: Settings) -> None:
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """Host/Origin allowlists: loopback names on any port plus ``settings.allowed_hosts``.
+    """Host/Origin allowlists: loopback names (any port, or none) plus ``settings.allowed_hosts``.
 
     A configured host without a port is allowed on any port; with a port, on that port only.
     """
-    hosts = [f"{name}:*" for name in _LOOPBACK_NAMES]
-    origins = [f"http://{name}:*" for name in _LOOPBACK_NAMES]
+    hosts = [*_LOOPBACK_NAMES, *(f"{name}:*" for name in _LOOPBACK_NAMES)]
+    origins = [f"http://{host}" for host in hosts]
     for entry in settings.allowed_hosts:
         host = entry.strip().lower()
         has_port = host.rsplit("]", 1)[-1].count(":") == 1

@@ -54,3 +54,22 @@ def test_mypy_strict_is_clean() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_tool_table_matches_the_registry() -> None:
+    """The README's tool table lists every tool with its title, arguments and read-only flag."""
+    from tools import ALL_TOOLS  # noqa: PLC0415 - only this test needs the registry
+
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- tools-table", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[3:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = cells[1:]
+    assert list(rows) == [spec.name for spec in ALL_TOOLS]
+    for spec in ALL_TOOLS:
+        title, arguments, read_only = rows[spec.name]
+        assert title == spec.title
+        names = [name for name in spec.arguments.model_fields] or ["–"]
+        assert arguments == ", ".join(f"`{n}`" if n != "–" else n for n in names)
+        assert read_only == ("yes" if spec.annotations.read_only_hint else "no")

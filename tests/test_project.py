@@ -70,6 +70,6 @@ def test_readme_tool_table_matches_the_registry() -> None:
     for spec in ALL_TOOLS:
         title, arguments, read_only = rows[spec.name]
         assert title == spec.title
-        names = [name for name in spec.arguments.model_fields] or ["–"]
+        names = list(spec.arguments.model_fields) or ["–"]
         assert arguments == ", ".join(f"`{n}`" if n != "–" else n for n in names)
         assert read_only == ("yes" if spec.annotations.read_only_hint else "no")

@@ -5,17 +5,12 @@ The commands run in-process through ``server.cli.main`` with the environment the
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from bench._harness import free_port
@@ -24,6 +19,7 @@ from emulator.server import BackgroundEmulator
 from server import cli
 from server.settings import Settings
 from server.store import Connection, SQLiteConnectionStore
+from tests.jwt_keys import write_jwt_key
 
 CLIENT_ID = "callforce-demo"
 CLIENT_SECRET = "callforce-demo-secret"
@@ -229,28 +225,7 @@ def test_client_credentials_need_a_my_domain(
 
 def _jwt_key(directory: Path) -> tuple[Path, str]:
     """A PEM private key file and the certificate (PEM) of its public key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callforce test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path = directory / "server.key"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return path, cert.public_bytes(serialization.Encoding.PEM).decode()
+    return write_jwt_key(directory)
 
 
 def test_connect_jwt(

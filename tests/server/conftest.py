@@ -6,7 +6,6 @@ directory, fresh tokens, and an emulator without faults and with an empty reques
 
 from __future__ import annotations
 
-import datetime as dt
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,10 +14,6 @@ from typing import Any
 import certifi
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from emulator.config import EmulatorConfig
@@ -26,6 +21,7 @@ from emulator.server import BackgroundEmulator
 from server.salesforce import SalesforceClient
 from server.settings import Settings
 from server.store import AuthKind, Connection, SQLiteConnectionStore
+from tests.jwt_keys import write_jwt_key
 
 DEMO_USER = "demo@callforce.dev"
 CLIENT_ID = "callforce-demo"
@@ -50,28 +46,7 @@ def rotating_emulator() -> Iterator[BackgroundEmulator]:
 @pytest.fixture(scope="module")
 def jwt_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """An RSA private key file and the PEM certificate of its public key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callforce test")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path_factory.mktemp("jwt") / "server.key"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return path, cert.public_bytes(serialization.Encoding.PEM).decode()
+    return write_jwt_key(tmp_path_factory.mktemp("jwt"))
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ import httpx
 from pydantic import SecretStr
 
 from server import auth
-from server.connect_flow import ConnectFailed
+from server.connect_errors import ConnectFailed
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient
 from server.settings import Settings

@@ -28,7 +28,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from server import web
-from server.connect_flow import ATTEMPT_TTL_SECONDS, ConnectFailed, ConnectFlow
+from server.connect_errors import ConnectFailed
+from server.connect_flow import ATTEMPT_TTL_SECONDS, ConnectFlow
 from server.connect_web import CALLBACK_PATH, PAGE_HEADERS, templates
 from server.settings import Settings
 from server.store import Connection, ConnectionStore
@@ -118,7 +119,9 @@ async def connect_in_browser(
             f"Sign in to Salesforce in your browser. If it does not open, open:\n  {url}", file=out
         )
         print("Waiting for Salesforce to send the browser back (Ctrl-C cancels) …", file=out)
-        if not open_browser(url):
+        # In a thread: a console browser (www-browser) runs until it is closed, and the
+        # callback server must keep serving meanwhile.
+        if not await asyncio.to_thread(open_browser, url):
             logger.info("no browser could be opened; the URL is printed")
         either: list[asyncio.Future[Any]] = [outcome, serving]
         finished, _ = await asyncio.wait(

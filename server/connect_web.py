@@ -17,23 +17,13 @@ The callback URL is ``http://<host>/oauth/callback`` for a loopback host (as the
 opened: ``http://127.0.0.1:8000/oauth/callback`` by default) and ``https://<host>/oauth/callback``
 for any other (a public deployment sits behind TLS); it must be listed in the Salesforce app.
 
-Guards (on top of :mod:`server.web`'s Host/Origin check):
-
-- **Sign-in.** With ``CALLFORCE_API_TOKENS`` set — always so on a non-loopback bind, which
-  :func:`server.web.check_bind` enforces — every route but the callback needs
-  ``Authorization: Bearer <token>`` (as ``/mcp``) or the sign-in cookie a browser gets by
-  entering a token once on the sign-in form (valid for 12 hours, or until callforce restarts).
-  The callback needs neither: it does nothing without a ``state`` this process issued to this
-  very browser.
-- **CSRF.** Every form carries HMAC(process key, session cookie); a POST without the match is
-  refused (403). ``Origin`` is checked by the Host/Origin guard.
-- **Binding.** A connect attempt is bound to the browser's session cookie: the callback must
-  arrive in the browser that pressed Connect, so a link carrying another person's code and
-  state cannot connect their org here.
-- **Cookies** (the session, the sign-in) are HttpOnly, ``SameSite=Lax`` (the callback arrives
-  from Salesforce's site and must carry them), ``Secure`` over https, and named with the port:
-  browsers share cookies between the ports of a host.
-- Pages are never cached or framed; the CSP allows no script at all.
+Guards: the Host/Origin check of :mod:`server.web`, then :mod:`server.connect_guard` — with
+``CALLFORCE_API_TOKENS`` set, every route but the callback needs a bearer token or a sign-in
+(``POST /signin``); every form carries a CSRF value bound to the browser's session cookie. The
+callback needs no sign-in: it does nothing without a ``state`` this process issued to this very
+browser (the attempt is bound to the session cookie), so a link carrying another person's code
+and state cannot connect their org here. Pages are never cached or framed; the CSP allows no
+script at all.
 
 Tokens never appear on a page, in a URL or in a log line; a notice in the URL is one of a fixed
 set of texts, so a forged link cannot make the page say anything else.
@@ -43,33 +33,28 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import hmac
 import logging
 import re
-import secrets
-import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 import jinja2
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import __version__, auth
-from server.connect_flow import REASONS, ConnectFailed, ConnectFlow, failure_text
+from server.connect_errors import REASONS, ConnectFailed, failure_text, salesforce_code
+from server.connect_flow import ConnectFlow
+from server.connect_guard import PageGuard, read_form
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient
 from server.settings import Settings
 from server.store import Connection, ConnectionStore
 
 CALLBACK_PATH = "/oauth/callback"
-SIGNIN_SECONDS = 12 * 60 * 60
-_MAX_FORM_BYTES = 16 * 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "frame-ancestors 'none'; base-uri 'none'",
@@ -101,10 +86,6 @@ def templates() -> jinja2.Environment:
     )
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 class ConnectPages:
     """The handlers behind :func:`connect_routes`; one instance per app."""
 
@@ -112,81 +93,24 @@ class ConnectPages:
         self._settings = settings
         self._store = store
         self._flow = flow
-        self._key = secrets.token_bytes(32)  # signs CSRF and sign-in values; dies with the process
-        self._tokens = [_digest(token.get_secret_value()) for token in settings.api_tokens]
-
-    # -- cookies, CSRF and sign-in -------------------------------------------------------------
-
-    @staticmethod
-    def _cookie(request: Request, purpose: str) -> str:
-        port = request.url.port or (443 if request.url.scheme == "https" else 80)
-        return f"callforce-{purpose}-{port}"
-
-    def _sign(self, *parts: str) -> str:
-        return hmac.new(self._key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
-
-    def _session(self, request: Request) -> str | None:
-        value = request.cookies.get(self._cookie(request, "session"), "")
-        return value if re.fullmatch(r"[A-Za-z0-9_-]{43}", value) else None
-
-    def _csrf_ok(self, request: Request, form: Mapping[str, str]) -> bool:
-        session = self._session(request)
-        if session is None:
-            return False
-        return hmac.compare_digest(self._sign("csrf", session), form.get("csrf", ""))
-
-    def _token_ok(self, presented: str) -> bool:
-        digest = _digest(presented)
-        matched = False
-        for known in self._tokens:  # no early exit: every token is compared
-            matched |= hmac.compare_digest(digest, known)
-        return matched
-
-    def _signed_in(self, request: Request) -> bool:
-        if not self._tokens:
-            return True
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return self._token_ok(token.strip())
-        session = self._session(request)
-        issued, _, signature = request.cookies.get(self._cookie(request, "signin"), "").partition(
-            "."
-        )
-        if session is None or not issued.isdigit() or time.time() - int(issued) > SIGNIN_SECONDS:
-            return False
-        return hmac.compare_digest(self._sign("signin", session, issued), signature)
-
-    def _set_cookie(
-        self, request: Request, response: Response, purpose: str, value: str, **options: Any
-    ) -> None:
-        response.set_cookie(
-            self._cookie(request, purpose),
-            value,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            **options,
-        )
+        self._guard = PageGuard(settings.api_tokens)
 
     # -- rendering -----------------------------------------------------------------------------
 
     def _html(
         self, request: Request, template: str, context: dict[str, Any], status: int = 200
     ) -> Response:
-        session = self._session(request)
-        fresh = session is None
-        if session is None:
-            session = secrets.token_urlsafe(32)
+        session, fresh = self._guard.session_or_new(request)
         page = templates().get_template(template)
         body = page.render(
-            csrf=self._sign("csrf", session),
+            csrf=self._guard.csrf(session),
             version=__version__,
             mcp_url=f"{self._origin(request)}/mcp",
             **context,
         )
         response = HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
         if fresh:
-            self._set_cookie(request, response, "session", session, path="/")
+            self._guard.keep_session(request, response, session)
         return response
 
     @staticmethod
@@ -261,7 +185,7 @@ class ConnectPages:
             return {"tone": tone, "title": title, "message": message, "hint": "", "details": []}
         if kind in REASONS and kind != "input":
             code = query.get("sf", "")
-            message, hint = failure_text(kind, code if _ERROR_CODE.fullmatch(code) else None)
+            message, hint = failure_text(kind, salesforce_code(code))
             return {
                 "tone": "error",
                 "title": "Not connected",
@@ -314,18 +238,18 @@ class ConnectPages:
 
     async def home(self, request: Request) -> Response:
         """``GET /``: the page."""
-        if not self._signed_in(request):
+        if not self._guard.signed_in(request):
             return self._signin_page(request)
         return self._page(request, notice=self._notice(request.query_params))
 
     async def _checked_form(self, request: Request) -> dict[str, str] | Response:
         """The POSTed form, or the answer refusing it (not signed in, too big, CSRF)."""
-        if not self._signed_in(request):
+        if not self._guard.signed_in(request):
             return self._signin_page(request)
-        form = await _read_form(request)
+        form = await read_form(request)
         if form is None:
             return HTMLResponse("The form is too large or malformed.", 400, headers=PAGE_HEADERS)
-        if not self._csrf_ok(request, form):
+        if not self._guard.csrf_ok(request, form):
             notice = {
                 "tone": "error",
                 "title": "The form expired",
@@ -351,7 +275,7 @@ class ConnectPages:
                 redirect_uri=self.callback_url(request),
                 # The session cookie binds the attempt to this browser (the CSRF check has
                 # just proved it is there).
-                binding=self._session(request),
+                binding=self._guard.session(request),
             )
         except ConnectFailed as exc:
             return self._page(request, status=400, form=form, form_error=exc)
@@ -366,7 +290,7 @@ class ConnectPages:
                 code=query.get("code"),
                 error=query.get("error"),
                 error_description=query.get("error_description"),
-                binding=self._session(request) or "",
+                binding=self._guard.session(request) or "",
             )
         except ConnectFailed as exc:
             target = f"/?notice={exc.reason}"
@@ -423,45 +347,17 @@ class ConnectPages:
 
     async def signin(self, request: Request) -> Response:
         """``POST /signin``: an API token in, a sign-in cookie out."""
-        form = await _read_form(request)
-        session = self._session(request)
-        if form is None or session is None or not self._csrf_ok(request, form):
+        form = await read_form(request)
+        session = self._guard.session(request)
+        if form is None or session is None or not self._guard.csrf_ok(request, form):
             return self._signin_page(request, error="The form expired; try again.", status=403)
-        if not self._tokens:
+        if not self._guard.sign_in_required:
             return self._see_other("/")
-        if not self._token_ok(form.get("token", "").strip()):
+        if not self._guard.token_ok(form.get("token", "").strip()):
             return self._signin_page(request, error="That is not one of callforce's API tokens.")
-        issued = str(int(time.time()))
         response = self._see_other("/")
-        self._set_cookie(
-            request,
-            response,
-            "signin",
-            f"{issued}.{self._sign('signin', session, issued)}",
-            path="/",
-            max_age=SIGNIN_SECONDS,
-        )
+        self._guard.sign_in(request, response, session)
         return response
-
-
-async def _read_form(request: Request) -> dict[str, str] | None:
-    """An urlencoded form of at most 16 KiB (the last value of a repeated field), else None."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return None
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > _MAX_FORM_BYTES:
-                return None
-    except ClientDisconnect:
-        return None
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=50)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return dict(pairs)
 
 
 def connect_routes(

@@ -13,7 +13,14 @@ import httpx
 from server.actions import check_actions, load_actions
 from server.settings import Settings
 from tests.actions.conftest import EXAMPLES, OrgAccess, write_actions
-from tests.tools.conftest import Tools, insert_many, read_record, unique
+from tests.tools.conftest import (
+    Tools,
+    clear_log,
+    insert_many,
+    read_record,
+    request_log,
+    unique,
+)
 
 
 async def test_examples_pass_the_check(org_access: OrgAccess) -> None:
@@ -34,6 +41,17 @@ async def test_find_contact_by_email(examples: Tools) -> None:
     """The seed's query finds Ana García by her email."""
     found = await examples.ok("find_contact_by_email", {"email": "ana@example.com"})
     assert [(r["FirstName"], r["LastName"]) for r in found["records"]] == [("Ana", "García")]
+
+
+async def test_a_spoken_email_is_refused_like_the_generic_tools_refuse_it(
+    examples: Tools, control: httpx.AsyncClient
+) -> None:
+    """The query's value goes through the generic coercion: a spoken email is sent back."""
+    await clear_log(control)
+    text = await examples.error("find_contact_by_email", {"email": "ana at example dot com"})
+    assert text.startswith("Error executing tool find_contact_by_email: Nothing was sent")
+    assert "ana@example.com" in text
+    assert [e for e in await request_log(control) if e["path"].endswith("/query")] == []
 
 
 async def test_find_caller_by_phone_in_any_format(

@@ -14,14 +14,9 @@ import httpx
 import pytest
 
 from emulator.server import BackgroundEmulator
-from server.connect_flow import (
-    ATTEMPT_TTL_SECONDS,
-    ConnectFailed,
-    ConnectFlow,
-    default_name,
-    failure_text,
-    my_domain_login_url,
-)
+from server.connect_errors import ConnectFailed, failure_text
+from server.connect_flow import ATTEMPT_TTL_SECONDS, ConnectFlow
+from server.connect_targets import default_name, my_domain_login_url
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
 

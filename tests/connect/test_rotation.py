@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server.connect_flow import ConnectFlow
+from server.settings import Settings
 from server.store import SQLiteConnectionStore
 
 from .conftest import APP_URL, CLIENT_ID, CLIENT_SECRET, make_settings, query_of, salesforce_answer
@@ -96,3 +98,26 @@ async def test_two_processes_share_a_rotating_connection(
     assert conn.refresh_token is not None
     assert rotating.org.tokens.grant(conn.refresh_token.get_secret_value()) is not None
     store.close()
+
+
+def test_renewal_lock_is_exclusive_between_stores(tmp_path: Path) -> None:
+    """Two stores on one file: one holds a connection's renewal lock, the other waits; private."""
+    settings = Settings(home=tmp_path / "home")
+    first = SQLiteConnectionStore.from_settings(settings)
+    second = SQLiteConnectionStore.from_settings(settings)
+    held = first.renewal_lock("Prod")
+    assert held.acquire()
+    assert not second.renewal_lock("prod").acquire()
+    assert second.renewal_lock("uat").acquire()
+    held.release()
+    again = second.renewal_lock("PROD")
+    assert again.acquire()
+    again.release()
+    folder = settings.home / "callforce.db.locks"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {path.name for path in folder.iterdir()} == {"prod.lock", "uat.lock"}
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in folder.iterdir())
+    with pytest.raises(ValueError, match="not a connection name"):
+        first.renewal_lock("../escape")
+    first.close()
+    second.close()

@@ -129,8 +129,7 @@ async def test_connect_a_sandbox_in_the_browser(
     sandbox: BackgroundEmulator,
     logs: None,
 ) -> None:
-    """Sandbox → the sandbox's login → Allow → Connected with org, user and instance → a tool call
-    through it works; the production host saw nothing."""
+    """Sandbox → login → Allow → Connected (org, user, instance) → a tool call; prod unseen."""
     with serving(settings) as (app, store):
         await page.goto(f"{app.url}/")
         assert await page.title() == "Salesforce connections · callforce"
@@ -198,8 +197,7 @@ async def test_deny_in_the_browser(
 async def test_forged_and_replayed_callbacks_in_the_browser(
     page: Page, settings: Settings, production: BackgroundEmulator
 ) -> None:
-    """A callback with a changed state is refused; the real one connects once; its replay is
-    refused; nothing is stored by the refused ones."""
+    """A changed state is refused, the real one connects once, its replay is refused."""
     with serving(settings) as (app, store):
         held: list[str] = []
         arrived = asyncio.Event()
@@ -245,8 +243,7 @@ async def test_unknown_client_id_in_the_browser(
     production: BackgroundEmulator,
     sandbox: BackgroundEmulator,
 ) -> None:
-    """An unknown consumer key: Salesforce shows its own error page, our page is never reached
-    again, nothing is stored."""
+    """An unknown consumer key: Salesforce's error page, no callback to us, nothing stored."""
     settings = make_settings(tmp_path / "home", production, sandbox, client_id="nope")
     with serving(settings) as (app, store):
         seen: list[str] = []

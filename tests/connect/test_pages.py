@@ -72,8 +72,7 @@ async def test_empty_page(settings: Settings, store: SQLiteConnectionStore) -> N
 async def test_lists_connections_with_their_state(
     settings: Settings, store: SQLiteConnectionStore, production: BackgroundEmulator
 ) -> None:
-    """Each connection shows its state, org, user, instance; the default is marked; Reconnect only
-    where needed."""
+    """Cards show state, org, user, instance, the default marker; Reconnect only where needed."""
     store.save(_row("prod", production, is_default=True))
     store.save(_row("uat", production, environment="sandbox", state="needs_reconnect",
                     last_error="Salesforce refused the saved sign-in."))  # fmt: skip

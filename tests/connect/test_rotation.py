@@ -46,8 +46,7 @@ async def _wait_for(paths: list[Path], seconds: float = 60) -> None:
 async def test_two_processes_share_a_rotating_connection(
     tmp_path: Path, rotating: BackgroundEmulator
 ) -> None:
-    """Each round both processes find the session expired at once: one refresh (rotating) is
-    sent, the other process adopts its tokens; every call succeeds, the row stays connected."""
+    """Both expire at once each round: one rotating refresh, the other adopts it; all calls work."""
     settings = make_settings(tmp_path / "home", rotating, rotating)
     store = SQLiteConnectionStore.from_settings(settings)
     flow = ConnectFlow(settings, store)

@@ -87,8 +87,7 @@ def stored(settings: Settings) -> list[Connection]:
 def test_connect_in_the_browser(
     terminal_settings: Settings, sandbox: BackgroundEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`connect --env sandbox --name uat` opens the sandbox login, prints the URL and, once
-    Salesforce sends the browser back, "Connected: uat (user on instance)"."""
+    """`connect --env sandbox --name uat` opens the sandbox login, then prints "Connected: …"."""
     browser = Browser()
     assert run_connect(terminal_settings, ["--env", "sandbox", "--name", "uat"], browser,
                        Terminal()) == 0  # fmt: skip

@@ -1,6 +1,14 @@
 """``callforce connect``, ``status`` and ``disconnect``: the connection store from a terminal.
 
-Headless ways to connect (the browser sign-in comes with the connect page):
+Without a headless option, ``callforce connect [--env production|sandbox|URL] [--name NAME]``
+signs in through the browser, as the connect page does (:mod:`server.connect_loopback`): a
+callback server on loopback, the browser opened at the org's login (the URL printed too), then
+``Connected: NAME (USER on INSTANCE)``. It needs a person: without a terminal on standard input
+it refuses (exit 2) rather than wait ten minutes for a browser nobody sees. ``--name`` of an
+existing connection signs in again for it (same login host) — what a connection that
+``needs_reconnect`` asks for.
+
+Headless ways to connect:
 
 - ``--client-credentials``: the client credentials grant with ``CALLFORCE_CLIENT_ID`` /
   ``CALLFORCE_CLIENT_SECRET`` against the org's My Domain (``--env https://…my.salesforce.com``);
@@ -34,7 +42,8 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Mapping
+import webbrowser
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,6 +53,7 @@ import httpx
 from pydantic import SecretStr
 
 from server import auth
+from server.connect_errors import ConnectFailed
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient
 from server.settings import Settings
@@ -287,8 +297,12 @@ def connect(
     *,
     stdin: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
+    open_browser: Callable[[str], object] | None = None,
 ) -> int:
-    """``callforce connect``: 0 when connected, 1 when the org said no, 2 for a usage problem."""
+    """``callforce connect``: 0 when connected, 1 when the org said no, 2 for a usage problem.
+
+    ``open_browser`` (default :func:`webbrowser.open`) is for tests of the browser sign-in.
+    """
     methods = [args.client_credentials, args.jwt, args.access_token, args.password]
     if sum(map(bool, methods)) > 1:
         print(
@@ -298,13 +312,9 @@ def connect(
         )
         return 2
     if not any(methods):
-        print(
-            "callforce connect: signing in through the browser is coming in a later release.\n"
-            "For now connect headless: --client-credentials, --jwt --username U --key FILE, "
-            "or --access-token --instance-url URL (see `callforce connect --help`).",
-            file=sys.stderr,
+        return _connect_in_browser(
+            args, settings, stdin or sys.stdin, open_browser or webbrowser.open
         )
-        return 2
     if args.key:
         # Stored as an absolute path: renewals run from wherever the server starts.
         args.key = str(Path(args.key).expanduser().resolve())
@@ -318,6 +328,58 @@ def connect(
     except CallforceError as exc:
         print(f"callforce connect: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _connect_in_browser(
+    args: argparse.Namespace,
+    settings: Settings,
+    stdin: TextIO,
+    open_browser: Callable[[str], object],
+) -> int:
+    """The browser sign-in: 0 connected, 1 Salesforce said no, 2 usage, 130 cancelled."""
+    if not stdin.isatty():
+        print(
+            "callforce connect: signing in through the browser needs a person at a terminal. "
+            "From a script use --client-credentials, --jwt or --access-token "
+            "(see `callforce connect --help`).",
+            file=sys.stderr,
+        )
+        return 2
+    # The loopback server brings uvicorn and the web stack: only this command needs them.
+    from server.connect_loopback import connect_in_browser  # noqa: PLC0415
+
+    env = args.env or "production"
+    choice, my_domain = (env, None) if env in ("production", "sandbox") else ("mydomain", env)
+    store = SQLiteConnectionStore.from_settings(settings)
+    try:
+        name = (args.name or "").strip()
+        reconnect = bool(name) and store.get(name) is not None
+        try:
+            conn = asyncio.run(
+                connect_in_browser(
+                    settings,
+                    store,
+                    choice=choice,
+                    name=name,
+                    my_domain=my_domain,
+                    reconnect=reconnect,
+                    open_browser=open_browser,
+                    out=sys.stdout,
+                )
+            )
+        except ConnectFailed as exc:
+            hint = f"\n{exc.hint}" if exc.hint else ""
+            print(f"callforce connect: {exc.message}{hint}", file=sys.stderr)
+            return 2 if exc.reason == "input" else 1
+        if conn is None:
+            print("callforce connect: cancelled; nothing was saved.", file=sys.stderr)
+            return 130
+        if args.default:
+            store.set_default(conn.name)
+    finally:
+        store.close()
+    print(f"Connected: {conn.name} ({conn.username or 'unknown user'} on {conn.instance_url})")
+    return 0
 
 
 def _open_existing(settings: Settings) -> SQLiteConnectionStore | None:

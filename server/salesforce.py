@@ -15,7 +15,10 @@ One call (:meth:`SalesforceClient.request`) goes:
 connection: the first caller starts one renewal task (under the connection's ``asyncio.Lock``),
 every concurrent caller awaits that same task, and a caller whose 401 arrives after the renewal
 already happened sees that the stored token differs from the one it used and just takes the new
-one. The task first re-reads the store row and adopts a token another process already renewed;
+one. Across processes sharing the store, the task holds the store's renewal lock
+(:meth:`~server.store.ConnectionStore.renewal_lock`), so two processes never refresh at once —
+with rotation the slower refresh would present a token the faster one just invalidated. Under
+the lock the task first re-reads the store row and adopts a token another process already renewed;
 otherwise it runs the connection's grant (:func:`server.auth.reacquire`: refresh token, or
 client credentials / JWT bearer for connections without one), then persists the new tokens —
 a rotated refresh token included — *before* any caller uses the new access token. The task is
@@ -46,7 +49,7 @@ import functools
 import logging
 import re
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -77,6 +80,8 @@ logger = logging.getLogger("callforce.salesforce")
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _OPERATIONS = {"POST": "create", "PATCH": "update", "PUT": "write", "DELETE": "delete"}
 _RETRY_ATTEMPTS = 2
+#: How often a renewal waiting for another process's renewal looks again.
+_LOCK_POLL_SECONDS = 0.05
 _NEXT_RECORDS = re.compile(r"/services/data/v\d{2,3}\.\d/(?:query|queryAll)/[A-Za-z0-9_-]{1,100}")
 _FORBIDDEN_PATH_CHARS = re.compile(r"[\\\x00-\x20\x7f#]")
 _FORBIDDEN_QUERY_CHARS = re.compile(r"[\x00-\x1f\x7f#]")
@@ -390,7 +395,7 @@ class SalesforceClient:
 
     async def _renewal(self, name: str, used: str | None) -> Connection:
         lock = self._locks.setdefault(name.lower(), asyncio.Lock())
-        async with lock:
+        async with lock, self._across_processes(name):
             conn = self._usable(name)  # re-read: another process may have renewed already
             stored = conn.access_token.get_secret_value() if conn.access_token else None
             if stored is not None and stored != used:
@@ -423,6 +428,26 @@ class SalesforceClient:
             )
             logger.info("renewed the Salesforce session of connection %r", conn.name)
             return self._usable(name)
+
+    @contextlib.asynccontextmanager
+    async def _across_processes(self, name: str) -> AsyncIterator[None]:
+        """Hold the store's renewal lock of ``name``: one renewal at a time across processes.
+
+        Polled rather than blocked on, so waiting never holds up the event loop; a holder that
+        keeps it past the call deadline (a hung process) ends the wait in :class:`Timeout`
+        rather than in a second refresh that rotation would turn into a lost connection.
+        """
+        lock = self._store.renewal_lock(name)
+        waited = 0.0
+        while not lock.acquire():
+            if waited >= self._settings.call_deadline_seconds:
+                raise Timeout(self._settings.call_deadline_seconds)
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
+            waited += _LOCK_POLL_SECONDS
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _rotated_elsewhere(self, tried: Connection) -> Connection | None:
         """The row's newer tokens if another process rotated the refresh token we just used."""

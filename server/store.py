@@ -14,6 +14,13 @@ again after opening), in a home directory created 0700. Tokens are sealed with
 written. Decrypted tokens are cached in memory per (connection, column, ciphertext), so a call
 does not decrypt again until the token changes.
 
+Renewing a session is serialised across processes by :meth:`SQLiteConnectionStore.renewal_lock`:
+an OS file lock (``flock``; ``msvcrt.locking`` on Windows) per connection in
+``<home>/callforce.db.locks/`` (0700, files 0600). The OS drops it when its holder exits, so a
+crashed process never leaves a connection locked. With refresh-token rotation a refresh
+invalidates the token the other process would send, so two processes sharing a store must not
+refresh at once: the second waits, re-reads the row and adopts the first one's tokens.
+
 Credentials for re-acquiring a token without a refresh token live outside the row's tokens:
 ``client_credentials`` uses the settings' client id/secret against the row's ``login_url``;
 ``jwt`` uses the settings' (or the row's) client id, the row's ``username`` and the private key
@@ -28,6 +35,7 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +97,76 @@ class Connection:
                 raise ValueError(f"{name} must be one of {', '.join(get_args(kind))}")
 
 
+class RenewalLock(Protocol):
+    """An exclusive lock shared by every process using the store; not re-entrant."""
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free, without waiting; whether it is now held."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock back (nothing happens when it is not held)."""
+        ...
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class FileLock:
+    """:class:`RenewalLock` on a lock file: between processes, and between stores of one process.
+
+    ``flock`` belongs to the open file, so two stores (or two processes) exclude each other,
+    and the lock ends with the process that holds it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __repr__(self) -> str:
+        return f"FileLock({self.path.name})"
+
+    def acquire(self) -> bool:
+        """Take the lock if no one holds it; whether it is held now."""
+        if self._fd is not None:
+            raise RuntimeError("the renewal lock is not re-entrant")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _try_lock(fd)
+        except OSError:  # held elsewhere (BlockingIOError, or PermissionError on Windows)
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        """Give the lock back."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                _unlock(fd)
+            finally:
+                os.close(fd)
+
+
 class ConnectionStore(Protocol):
     """Where connections live. Names are case-insensitive. Implementations are thread-safe."""
 
@@ -129,6 +207,10 @@ class ConnectionStore(Protocol):
 
     def set_default(self, name: str) -> None:
         """Make ``name`` the default connection (ConnectionNotFound if absent)."""
+        ...
+
+    def renewal_lock(self, name: str) -> RenewalLock:
+        """The lock every process takes before renewing the session of connection ``name``."""
         ...
 
     def close(self) -> None:
@@ -414,6 +496,16 @@ class SQLiteConnectionStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def renewal_lock(self, name: str) -> FileLock:
+        """The cross-process lock for renewing ``name``'s session (any spelling of the name)."""
+        if not _NAME.fullmatch(name):
+            raise ValueError("not a connection name")
+        folder = self.path.with_name(f"{self.path.name}.locks")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        # Names are letters, digits, '.', '_' and '-', starting with a letter or digit: a safe
+        # file name; lower-cased because names are case-insensitive.
+        return FileLock(folder / f"{name.lower()}.lock")
 
     def _names(self) -> builtins.list[str]:
         rows = self._db.execute("SELECT name FROM connections ORDER BY name COLLATE NOCASE")

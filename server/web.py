@@ -1,9 +1,10 @@
-"""The HTTP side of callforce: MCP over Streamable HTTP at ``/mcp``, ``/healthz`` and ``/``.
+"""The HTTP side of callforce: MCP over Streamable HTTP at ``/mcp``, ``/healthz`` and the connect
+page at ``/``.
 
 :func:`build_app` mounts the MCP server's ``streamable_http_app()`` last (it matches every path)
 and runs its ``session_manager.run()`` — which also enters the server's own lifespan — in the
-Starlette lifespan. :func:`routes` builds the route list; the connect flow adds its pages
-through its ``extra`` argument, ahead of the MCP mount.
+Starlette lifespan. :func:`routes` builds the route list: health, the connect page
+(:func:`server.connect_web.connect_routes`), any ``extra`` routes, then the MCP mount.
 
 Security, in the order a request meets it:
 
@@ -13,10 +14,12 @@ Security, in the order a request meets it:
    (:func:`transport_security`): loopback names, plus the configured hosts. It guards ``/mcp``
    (inside the SDK) and every other page (:class:`HostCheck`) except ``/healthz``, which says
    nothing but "ok" and the version, so probes may use any name.
-3. **Bearer token** (:func:`protect`), when API tokens are configured: ``/mcp`` and ``/`` answer
-   401 without ``Authorization: Bearer <one of the tokens>``. Tokens are compared in constant
-   time, and the header is removed before the request goes further: a client's token never
-   reaches a tool, so it can never be forwarded to Salesforce.
+3. **Bearer token** (:func:`protect`), when API tokens are configured: ``/mcp`` answers 401
+   without ``Authorization: Bearer <one of the tokens>``. Tokens are compared in constant time,
+   and the header is removed before the request goes further: a client's token never reaches a
+   tool, so it can never be forwarded to Salesforce. The connect page at ``/`` asks for the same
+   tokens — as a bearer header, or entered once on its sign-in form for a cookie — except on its
+   OAuth callback, which only a ``state`` it issued can use (:mod:`server.connect_web`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import html
 import signal
 import socket
 import threading
@@ -36,25 +38,20 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import __version__
 from server.app import build_server
 from server.auth import is_loopback_host
+from server.connect_web import connect_routes
 from server.settings import Settings
 from server.store import ConnectionStore
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 class UnsafeBind(Exception):  # noqa: N818 - it names what is refused, like the errors tree
@@ -182,59 +179,6 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-class StatusPage:
-    """``GET /``: the connections and their state (the connect page will grow from here)."""
-
-    def __init__(self, store: ConnectionStore, settings: Settings) -> None:
-        self._store = store
-        self._settings = settings
-
-    def _default(self) -> str | None:
-        if self._settings.default_connection:
-            return self._settings.default_connection.lower()
-        chosen = self._store.default()
-        return chosen.name.lower() if chosen else None
-
-    def render(self) -> str:
-        """The page's HTML; every value from the store is escaped."""
-        connections = self._store.list()
-        default = self._default()
-        rows = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(cell)}</td>"
-                for cell in (
-                    conn.name,
-                    conn.environment,
-                    conn.state.replace("_", " "),
-                    conn.instance_url,
-                    conn.username or "",
-                    "yes" if conn.name.lower() == default else "",
-                )
-            )
-            + "</tr>"
-            for conn in connections
-        )
-        table = (
-            "<table><tr><th>Name</th><th>Environment</th><th>State</th><th>Instance</th>"
-            f"<th>User</th><th>Default</th></tr>{rows}</table>"
-            if connections
-            else "<p>No Salesforce org is connected. Run <code>callforce connect</code>.</p>"
-        )
-        return (
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<title>callforce</title><style>body{font-family:sans-serif;margin:2em}"
-            "td,th{padding:.3em .8em;text-align:left;border-bottom:1px solid #ddd}</style>"
-            f"</head><body><h1>callforce {html.escape(__version__)}</h1>"
-            f"<p>MCP endpoint: <code>{MCP_PATH}</code> (Streamable HTTP)</p>"
-            f"<h2>Connections</h2>{table}</body></html>"
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The store answers from SQLite in well under a millisecond (see server.store).
-        await HTMLResponse(self.render(), headers=_PAGE_HEADERS)(scope, receive, send)
-
-
 def routes(
     settings: Settings,
     store: ConnectionStore,
@@ -242,14 +186,15 @@ def routes(
     *,
     extra: Sequence[BaseRoute] = (),
 ) -> list[BaseRoute]:
-    """Every route, in matching order: health, status page, ``extra``, then the MCP mount.
+    """Every route, in matching order: health, the connect page, ``extra``, then the MCP mount.
 
-    ``extra`` is where later pages (the connect page, the OAuth callback) go; wrap the ones that
-    need the API tokens with :func:`protect`. The mount comes last because it matches any path.
+    The connect page (:mod:`server.connect_web`: ``/``, its forms, ``/oauth/callback``) guards
+    itself: the same API tokens as a bearer header or a sign-in cookie. Wrap ``extra`` routes
+    that need the API tokens with :func:`protect`. The mount comes last: it matches any path.
     """
     return [
         Route(HEALTH_PATH, health, methods=["GET"]),
-        Route("/", protect(StatusPage(store, settings), settings), methods=["GET"]),
+        *connect_routes(settings, store),
         *extra,
         Mount("/", app=protect(mcp_app, settings)),
     ]

@@ -281,7 +281,7 @@ def test_password_refused_off_loopback(
 def test_browser_flow_not_available_yet(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`connect` without a headless method says the browser sign-in is coming, exit 2."""
     assert cli.main(["connect", "--env", "sandbox"]) == 2
-    assert "through the browser is coming" in capsys.readouterr().err
+    assert "needs a person at a terminal" in capsys.readouterr().err
 
 
 def test_disconnect_revokes_and_forgets(

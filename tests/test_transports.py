@@ -155,8 +155,8 @@ async def test_health_and_status_page(settings: Settings) -> None:
     assert health.json() == {"status": "ok", "version": __version__}
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "<td>demo</td>" in page.text
-    assert "<td>connected</td>" in page.text
+    assert 'id="conn-demo"' in page.text
+    assert 'class="badge connected">Connected<' in page.text
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
 

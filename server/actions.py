@@ -1,0 +1,604 @@
+"""Action files: the operator's configured actions, read from TOML and checked against the org.
+
+The format is in docs/actions.md. :func:`load_actions` reads a file and checks what needs no
+org: the keys each kind takes, tool and variable names, template syntax, and where every SOQL
+variable stands. :func:`check_actions` then checks it against the connected org: objects and
+fields exist (with "did you mean"), external id fields are external ids, fields can be
+created or updated as the kind needs, constants and examples fit their fields, and each SOQL
+variable is quoted as its field's type needs. Every problem names the file, the action (its
+name, or ``#n`` when it has none) and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from server.describe import DescribeCache
+from server.errors import UnknownObject
+from server.fields import FieldInfo, ObjectInfo
+from server.salesforce import SalesforceClient
+from server.templating import (
+    Slot,
+    SoqlTemplate,
+    TemplateError,
+    TextTemplate,
+    compile_json,
+    json_leaves,
+)
+from server.values import ValueCoercionError, coerce_value, parse_id
+from tools import ALL_TOOLS
+from tools.custom_api_call import check_endpoint, check_headers
+
+ActionKind = Literal["query", "create", "update", "upsert", "bulk", "api_call"]
+VariableType = Literal["string", "integer", "number", "boolean", "date", "datetime", "email", "id"]
+GENERIC_TOOL_NAMES = frozenset(spec.name for spec in ALL_TOOLS)
+TOOL_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]{0,63}")
+MAX_FILE_BYTES = 1_000_000
+_COMMON = frozenset({"name", "kind", "description", "title", "variables"})
+#: Keys each kind needs, then the ones it may have besides the common ones.
+_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "query": (frozenset({"soql"}), frozenset({"max_records"})),
+    "create": (frozenset({"object", "data"}), frozenset()),
+    "update": (frozenset({"object", "id", "data"}), frozenset()),
+    "upsert": (frozenset({"object", "external_id_field", "data"}), frozenset()),
+    "bulk": (
+        frozenset({"object", "operation", "records"}),
+        frozenset({"external_id_field", "all_or_none"}),
+    ),
+    "api_call": (frozenset({"method", "endpoint"}), frozenset({"headers", "body"})),
+}
+
+
+class VariableConfig(BaseModel):
+    """``variables.<name>``: how the agent sees one variable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str | None = Field(default=None, min_length=1, max_length=1000)
+    example: Any = None
+    default: Any = None
+    type: VariableType | None = None
+    #: false: the agent may leave it out; a field it alone fills is then not sent.
+    required: bool | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VariableConfig:
+        if self.default is not None and self.required is not None:
+            raise ValueError("give either default or required, not both")
+        return self
+
+
+class ActionConfig(BaseModel):
+    """One ``[[action]]`` table as written (see docs/actions.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: ActionKind
+    description: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    object: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+    soql: str | None = Field(default=None, min_length=1, max_length=20_000)
+    max_records: int = Field(default=25, ge=1, le=200)
+    data: dict[str, Any] | None = None
+    id: str | None = None
+    external_id_field: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+    operation: Literal["insert", "update", "upsert"] | None = None
+    records: dict[str, Any] | None = None
+    all_or_none: bool = False
+    method: Literal["GET", "POST", "PATCH", "PUT", "DELETE"] | None = None
+    endpoint: str | None = Field(default=None, min_length=1, max_length=4000)
+    headers: dict[str, str] | None = None
+    body: Any = None
+    variables: dict[str, VariableConfig] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an action file, and where."""
+
+    file: str
+    action: str | None
+    where: str | None
+    message: str
+
+    def __str__(self) -> str:
+        place = [self.file] + [f"action {self.action}"] * bool(self.action)
+        return ": ".join([*place, *([self.where] if self.where else []), self.message])
+
+
+class ActionFileError(Exception):
+    """An action file that cannot be used; ``problems`` lists every one found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One place a variable is used."""
+
+    variable: str
+    #: The key it is in: ``data.Email``, ``soql``, ``id``, ``endpoint``, ``headers.X``, ``body.a``.
+    where: str
+    #: The field (path) it fills or is compared with.
+    field: str | None
+    #: True when the value is the variable itself (it keeps its type).
+    whole: bool
+    #: Where a SOQL variable stands (None outside SOQL).
+    slot: Slot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One action, its templates compiled and every use of a variable located."""
+
+    config: ActionConfig
+    label: str
+    #: The compiled JSON template of ``data`` (``records`` for bulk, ``body`` for api_call).
+    template: Any
+    soql: SoqlTemplate | None
+    id: TextTemplate | None
+    endpoint: TextTemplate | None
+    headers: Mapping[str, TextTemplate]
+    uses: tuple[Use, ...]
+    #: The tool's arguments in order of first use (for bulk: the fields of each record).
+    variables: tuple[str, ...]
+
+    def setting(self, variable: str) -> VariableConfig:
+        """The file's ``variables.<variable>``, or the defaults."""
+        return self.config.variables.get(variable) or VariableConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSet:
+    """The actions of one file, valid as far as can be told without the org."""
+
+    path: Path
+    actions: tuple[Action, ...]
+    #: The connection the file's actions use (``connection = "…"``); None: the default one.
+    connection: str | None = None
+
+
+class _Refused(Exception):  # noqa: N818 - internal: carries problems out of _analyse
+    def __init__(self, found: list[tuple[str | None, str]]) -> None:
+        self.found = found
+
+
+def load_actions(path: Path | str) -> ActionSet:
+    """Read and check an action file; ActionFileError lists each problem with its place."""
+    path = Path(path)
+    file = str(path)
+
+    def fail(message: str) -> ActionFileError:
+        return ActionFileError([Problem(file, None, None, message)])
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise fail(f"the file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise fail(f"not valid TOML: {exc}") from None
+    problems = [
+        Problem(file, None, key, "unknown key; a file has [[action]] tables and connection")
+        for key in document
+        if key not in ("action", "connection")
+    ]
+    entries = document.get("action")
+    connection = document.get("connection")
+    if not isinstance(entries, list) or not entries:
+        problems.append(Problem(file, None, "action", "add at least one [[action]] table"))
+        entries = []
+    if connection is not None and not isinstance(connection, str):
+        problems.append(Problem(file, None, "connection", "give the connection's name as text"))
+    actions: list[Action] = []
+    names: dict[str, str] = {}
+    for index, entry in enumerate(entries, 1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = f"'{name}'" if isinstance(name, str) and name else f"#{index}"
+        try:
+            action = _analyse(entry, label)
+        except _Refused as refused:
+            problems += [Problem(file, label, where, message) for where, message in refused.found]
+            continue
+        if action.config.name.lower() in names:
+            message = f"the name is already used by action {names[action.config.name.lower()]}"
+            problems.append(Problem(file, label, "name", message))
+        names[action.config.name.lower()] = label
+        actions.append(action)
+    if problems:
+        raise ActionFileError(problems)
+    return ActionSet(path, tuple(actions), connection if isinstance(connection, str) else None)
+
+
+def _validate(entry: Any) -> ActionConfig:
+    if not isinstance(entry, dict):
+        raise _Refused([(None, "each [[action]] must be a table")])
+    try:
+        return ActionConfig.model_validate(entry)
+    except ValidationError as exc:
+        found: list[tuple[str | None, str]] = []
+        for error in exc.errors(include_url=False, include_input=False):
+            where = ".".join(str(part) for part in error["loc"]) or None
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                known = ActionConfig.model_fields if len(error["loc"]) == 1 else ("description",)
+                close = difflib.get_close_matches(str(error["loc"][-1]), list(known), n=1)
+                message = "unknown key" + (f"; did you mean {close[0]}?" if close else "")
+            found.append((where, message))
+        raise _Refused(found) from None
+
+
+def _variable_name_problem(name: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
+        return "a variable name has letters, digits and _, and starts with a letter"
+    if keyword.iskeyword(name) or name == "ctx" or hasattr(BaseModel, name):
+        return f"'{name}' is a reserved word; choose another variable name"
+    return None
+
+
+def _leaf_uses(key: str, tree: Any, *, fields: bool) -> Iterator[Use]:
+    for path, template in json_leaves(tree):
+        where = ".".join([key, *(str(part) for part in path)])
+        field = str(path[0]) if fields and len(path) == 1 else None
+        for variable in sorted(template.variables):
+            yield Use(variable, where, field, template.whole == variable)
+
+
+def _analyse(entry: Any, label: str) -> Action:
+    """The compiled action; _Refused with every problem found."""
+    config = _validate(entry)
+    found: list[tuple[str | None, str]] = []
+    given = config.model_fields_set - _COMMON
+    needed, optional = _KEYS[config.kind]
+    found += [(key, f"a {config.kind} action needs {key}") for key in sorted(needed - given)]
+    found += [
+        (key, f"a {config.kind} action has no {key}") for key in sorted(given - needed - optional)
+    ]
+    if not TOOL_NAME.fullmatch(config.name):
+        found.append(("name", "a tool name has 1-64 letters, digits and _, starting with a letter"))
+    elif config.name in GENERIC_TOOL_NAMES:
+        found.append(("name", f"{config.name} is the name of a built-in tool; choose another"))
+    if found:
+        raise _Refused(found)
+    template: Any = None
+    soql = id_ = endpoint = None
+    headers: dict[str, TextTemplate] = {}
+    uses: list[Use] = []
+    key = {"bulk": "records", "api_call": "body"}.get(config.kind, "data")
+    try:
+        where = "soql"
+        if config.soql is not None:
+            soql = SoqlTemplate.parse(config.soql)
+            uses += [Use(s.variable, "soql", s.field, True, s) for s in soql.slots]
+        where = "id"
+        if config.id is not None:
+            id_ = TextTemplate.parse(config.id)
+            if id_.whole is None and not id_.static:
+                raise TemplateError("give one variable, '{{ recordId }}', or a record id")
+            uses += [Use(v, "id", "Id", True) for v in id_.variables]
+        where = "endpoint"
+        if config.endpoint is not None:
+            endpoint = TextTemplate.parse(config.endpoint, mode="url")
+            uses += [Use(v, "endpoint", None, False) for v in sorted(endpoint.variables)]
+        for name, text in (config.headers or {}).items():
+            where = f"headers.{name}"
+            headers[name] = TextTemplate.parse(text)
+            uses += [Use(v, where, None, False) for v in sorted(headers[name].variables)]
+        where = key
+        template = compile_json(getattr(config, key))
+        uses += _leaf_uses(key, template, fields=key != "body")
+    except TemplateError as exc:
+        raise _Refused([(f"{where}.{exc.where}" if exc.where else where, str(exc))]) from None
+    action = Action(
+        config, label, template, soql, id_, endpoint, headers, tuple(uses),
+        tuple(dict.fromkeys(use.variable for use in uses)),
+    )  # fmt: skip
+    found += _shape_problems(action)
+    if found:
+        raise _Refused(found)
+    return action
+
+
+def _shape_problems(action: Action) -> list[tuple[str | None, str]]:
+    """What is wrong with the action's variables and record templates, without the org."""
+    config = action.config
+    found: list[tuple[str | None, str]] = []
+    for variable in action.variables:
+        problem = _variable_name_problem(variable)
+        if problem:
+            found.append((f"{{{{ {variable} }}}}", problem))
+    for name, setting in config.variables.items():
+        if name not in action.variables:
+            close = difflib.get_close_matches(name, action.variables, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            found.append((f"variables.{name}", f"no template uses {name}{hint}"))
+        elif setting.required is False and not all(
+            use.whole and use.where.split(".")[0] in ("data", "records", "body")
+            for use in action.uses
+            if use.variable == name
+        ):
+            message = (
+                "only a variable that is a whole value of data, records or body can be left out"
+            )
+            found.append((f"variables.{name}.required", message))
+    record = config.data if config.kind != "bulk" else config.records
+    key = "records" if config.kind == "bulk" else "data"
+    for field, value in (record or {}).items():
+        if isinstance(value, dict | list):
+            found.append((f"{key}.{field}", "a field takes one value, not a table or a list"))
+    lowered = {field.lower() for field in record or {}}
+    ext = config.external_id_field
+    if config.kind == "upsert" or config.operation == "upsert":
+        if ext is None:
+            found.append(("external_id_field", "an upsert needs external_id_field"))
+        elif ext.lower() not in lowered:
+            found.append((key, f"add {ext}: its value says which record to update or create"))
+    elif config.kind == "bulk" and ext is not None:
+        found.append(("external_id_field", "external_id_field is for operation upsert"))
+    if config.operation == "update" and "id" not in lowered:
+        found.append(("records", 'add Id = "{{ recordId }}": an update needs each record\'s id'))
+    if config.method in ("GET", "DELETE") and config.body is not None:
+        found.append(("body", f"a {config.method} request has no body"))
+    sample = dict.fromkeys(action.variables, "x")
+    try:
+        if action.endpoint is not None:
+            check_endpoint(action.endpoint.render(sample))
+        check_headers(dict.fromkeys(action.headers, "x"))
+    except ToolError as exc:
+        found.append(("endpoint", str(exc).split(": ", 1)[-1]))
+    return found
+
+
+# -- checking against the org ------------------------------------------------------------------
+
+#: Field types whose SOQL literal is quoted, and those written bare.
+QUOTED_TYPES = frozenset(
+    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox",
+     "id", "reference", "encryptedstring"}
+)  # fmt: skip
+BARE_TYPES = frozenset(
+    {"int", "long", "double", "currency", "percent", "boolean", "date", "datetime"}
+)
+_LIKE_TYPES = QUOTED_TYPES - {"id", "reference", "multipicklist"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedAction:
+    """An action as the org sees it: its object and the field each use feeds (or None)."""
+
+    action: Action
+    object: ObjectInfo | None
+    fields: tuple[FieldInfo | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The outcome of :func:`check_actions`: problems (none when ok) and the checked actions."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+    actions: tuple[CheckedAction, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when the file can be served."""
+        return not self.problems
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.path}: {len(self.actions)} actions, no problems"
+        return "\n".join(str(problem) for problem in self.problems)
+
+
+async def check_actions(
+    action_set: ActionSet,
+    client: SalesforceClient,
+    describe: DescribeCache,
+    connection: str | None = None,
+) -> CheckReport:
+    """Check every action against the org of ``connection`` (else the file's, else default).
+
+    Network and authentication failures are raised (``CallforceError``): nothing was checked.
+    """
+    conn = connection or action_set.connection
+    problems: list[Problem] = []
+    checked: list[CheckedAction] = []
+    for action in action_set.actions:
+        checker = _Checker(action, client, describe, conn)
+        result = await checker.run()
+        problems += [Problem(str(action_set.path), action.label, w, m) for w, m in checker.found]
+        checked.append(result)
+    return CheckReport(action_set.path, tuple(problems), tuple(checked))
+
+
+class _Checker:
+    """Checks one action, collecting ``(where, message)`` problems."""
+
+    def __init__(
+        self, action: Action, client: SalesforceClient, describe: DescribeCache, conn: str | None
+    ) -> None:
+        self.action, self.client, self.describe, self.conn = action, client, describe, conn
+        self.found: list[tuple[str | None, str]] = []
+
+    async def obj(self, name: str | None, where: str) -> ObjectInfo | None:
+        if name is None:
+            self.found.append((where, "no FROM object found"))
+            return None
+        try:
+            return await self.describe.get(self.client, name, connection=self.conn)
+        except UnknownObject as exc:
+            self.found.append((where, exc.message))
+            return None
+
+    async def field(self, info: ObjectInfo, path: str, where: str) -> FieldInfo | None:
+        """The field at the end of ``path`` (``Account.Name`` follows AccountId)."""
+        *hops, last = path.split(".")
+        for hop in hops:
+            link = next(
+                (f for f in info.fields if (f.relationship_name or "").lower() == hop.lower()), None
+            )
+            target = (
+                await self.obj(link.reference_to[0], where) if link and link.reference_to else None
+            )
+            if target is None:
+                self.found.append((where, f"{info.name} has no relationship {hop}"))
+                return None
+            info = target
+        found = info.field(last)
+        if found is None:
+            hint = " or ".join(info.suggest(last))
+            advice = f" — did you mean {hint}?" if hint else ""
+            self.found.append((where, f"{info.name} has no field '{last}'{advice}"))
+        return found
+
+    async def run(self) -> CheckedAction:
+        action, config = self.action, self.action.config
+        info = None
+        fields: list[FieldInfo | None] = [None] * len(action.uses)
+        if config.kind == "query" and action.soql is not None:
+            info = await self._query(action.soql, fields)
+        elif config.kind != "api_call":
+            info = await self.obj(config.object, "object")
+            if info is not None:
+                await self._record(info)
+                for index, use in enumerate(action.uses):
+                    if use.field is not None:
+                        fields[index] = info.field(use.field)
+        checked = CheckedAction(action, info, tuple(fields))
+        self._examples(checked)
+        return checked
+
+    async def _query(self, soql: SoqlTemplate, fields: list[FieldInfo | None]) -> ObjectInfo | None:
+        info = await self.obj(soql.sobject, "soql")
+        if info is None:
+            return None
+        if not info.queryable:
+            self.found.append(("soql", f"{info.name} records cannot be queried"))
+        for path in soql.selected:
+            await self.field(info, path, "soql")
+        for index, use in enumerate(self.action.uses):
+            slot = use.slot
+            if slot is None or slot.field is None:
+                continue
+            scope = info if slot.sobject == soql.sobject else await self.obj(slot.sobject, "soql")
+            field = await self.field(scope, slot.field, "soql") if scope else None
+            if field is not None:
+                fields[index] = field
+                self._slot(slot, field)
+        return info
+
+    def _slot(self, slot: Slot, field: FieldInfo) -> None:
+        var, kind = f"{{{{ {slot.variable} }}}}", field.type
+        where = "soql"
+        if slot.operator == "LIKE":
+            if kind not in _LIKE_TYPES:
+                self.found.append((where, f"LIKE does not work on the {kind} field {field.name}"))
+        elif slot.operator in ("INCLUDES", "EXCLUDES") and kind != "multipicklist":
+            self.found.append((where, f"{slot.operator} needs a multi-select picklist field"))
+        elif kind in BARE_TYPES and slot.quoted:
+            self.found.append((where, f"{field.name} is {kind}: remove the quotes around {var}"))
+        elif kind in QUOTED_TYPES and not slot.quoted:
+            self.found.append((where, f"{field.name} is {kind}: put {var} in quotes, '{var}'"))
+        elif kind not in BARE_TYPES | QUOTED_TYPES:
+            self.found.append(
+                (where, f"{var} cannot be compared with the {kind} field {field.name}")
+            )
+
+    async def _record(self, info: ObjectInfo) -> None:
+        config = self.action.config
+        operation = {"insert": "create"}.get(
+            config.operation or "", config.operation
+        ) or config.kind
+        key = "records" if config.kind == "bulk" else "data"
+        if operation in ("create", "upsert") and not info.createable:
+            self.found.append(("object", f"{info.name} records cannot be created"))
+        if operation in ("update", "upsert") and not info.updateable:
+            self.found.append(("object", f"{info.name} records cannot be updated"))
+        template = self.action.template or {}
+        named: set[str] = set()
+        for name, leaf in template.items():
+            if "." in name:
+                self.found.append((f"{key}.{name}", "give a field of the object, not a path"))
+                continue
+            field = await self.field(info, name, f"{key}.{name}")
+            if field is None:
+                continue
+            named.add(field.name)
+            allowed = {"create": field.createable, "update": field.updateable}.get(
+                operation, field.createable or field.updateable
+            )
+            if field.type == "id":  # the record's own id: an update's key, or an upsert's
+                key_field = (config.external_id_field or "").lower() == "id"
+                allowed = (operation == "update" and config.kind == "bulk") or key_field
+            if not allowed:
+                verb = {"create": "creating", "update": "updating"}.get(operation, "upserting")
+                message = f"{field.name} cannot be set when {verb} {info.name} records"
+                self.found.append((f"{key}.{name}", message))
+            elif not isinstance(leaf, TextTemplate) or leaf.static:
+                self._value(
+                    field, leaf.source if isinstance(leaf, TextTemplate) else leaf, f"{key}.{name}"
+                )
+        if operation == "create":
+            missing = [f.name for f in info.required_fields() if f.name not in named]
+            if missing:
+                self.found.append((key, f"{info.name} needs {', '.join(missing)}: add them"))
+        ext = config.external_id_field
+        if ext is not None:
+            field = await self.field(info, ext, "external_id_field")
+            if field is not None and not (field.external_id or field.id_lookup):
+                usable = ", ".join(f.name for f in info.fields if f.external_id or f.id_lookup)
+                message = f"{field.name} is not an external id field; use one of: {usable}"
+                self.found.append(("external_id_field", message))
+        if self.action.id is not None and self.action.id.static:
+            self._id(self.action.id.source)
+
+    def _id(self, text: str) -> None:
+        try:
+            parse_id(text)
+        except ValueCoercionError as exc:
+            self.found.append(("id", exc.message))
+
+    def _value(self, field: FieldInfo, value: Any, where: str) -> None:
+        try:
+            coerce_value(field, value, tz=ZoneInfo("UTC"))
+        except ValueCoercionError as exc:
+            self.found.append((where, exc.message))
+
+    def _examples(self, checked: CheckedAction) -> None:
+        for name, setting in self.action.config.variables.items():
+            _, field = typing_use(checked, name)
+            for label in ("example", "default"):
+                value = getattr(setting, label)
+                if value is not None and field is not None:
+                    self._value(field, value, f"variables.{name}.{label}")
+
+
+def typing_use(checked: CheckedAction, variable: str) -> tuple[Use, FieldInfo | None]:
+    """The use that types ``variable``, and its field: the first use where the variable is the
+    whole value of a field (not a LIKE pattern), else its first use (with no field)."""
+    pairs = [
+        (use, field)
+        for use, field in zip(checked.action.uses, checked.fields, strict=True)
+        if use.variable == variable
+    ]
+    for use, field in pairs:
+        if use.whole and field is not None and getattr(use.slot, "operator", None) != "LIKE":
+            return use, field
+    return pairs[0][0], None

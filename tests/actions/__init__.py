@@ -1,0 +1,1 @@
+"""Tests of configured actions: action files, templates, and the tools they make."""

@@ -1,0 +1,44 @@
+"""One process of test_rotation: calls the org through the shared store, one call per round.
+
+Run as ``python -m tests.connect.rotation_worker FOLDER NAME ROUNDS`` with the CALLFORCE_*
+settings in the environment. Before each round it writes ``ready-NAME-N`` into FOLDER and waits
+for ``go-N``; at the end it prints the outcome of every call as a JSON list ("ok" or the error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from server.errors import CallforceError
+from server.salesforce import SalesforceClient
+from server.settings import Settings
+from server.store import SQLiteConnectionStore
+
+
+async def run(folder: Path, name: str, rounds: int) -> list[str]:
+    """Call the org once per round, when the test says go."""
+    settings = Settings()
+    store = SQLiteConnectionStore.from_settings(settings)
+    outcomes: list[str] = []
+    try:
+        async with SalesforceClient(settings, store) as client:
+            for round_number in range(rounds):
+                (folder / f"ready-{name}-{round_number}").touch()
+                while not (folder / f"go-{round_number}").exists():  # noqa: ASYNC110 - a file is the signal
+                    await asyncio.sleep(0.01)
+                try:
+                    await client.query("SELECT Id FROM Account LIMIT 1")
+                    outcomes.append("ok")
+                except CallforceError as exc:
+                    outcomes.append(exc.message)
+    finally:
+        store.close()
+    return outcomes
+
+
+if __name__ == "__main__":
+    folder, name, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    sys.stdout.write(json.dumps(asyncio.run(run(folder, name, rounds))) + "\n")

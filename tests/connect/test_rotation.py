@@ -1,0 +1,122 @@
+"""Two OS processes sharing one store through refresh-token rotation: the org answers every refresh
+with a new refresh token and kills the old one, the sessions expire, both processes call at once —
+and neither loses the connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.config import EmulatorConfig
+from emulator.server import BackgroundEmulator
+from server.connect_flow import ConnectFlow
+from server.settings import Settings
+from server.store import SQLiteConnectionStore
+
+from .conftest import APP_URL, CLIENT_ID, CLIENT_SECRET, make_settings, query_of, salesforce_answer
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = 3
+WORKERS = ("a", "b")
+
+
+@pytest.fixture(scope="module")
+def rotating() -> Iterator[BackgroundEmulator]:
+    """An org that rotates refresh tokens on every refresh."""
+    with BackgroundEmulator(EmulatorConfig(rotate_refresh_tokens=True)) as running:
+        yield running
+
+
+async def _wait_for(paths: list[Path], seconds: float = 60) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if all(path.exists() for path in paths):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the workers never wrote {[path.name for path in paths]}")
+
+
+async def test_two_processes_share_a_rotating_connection(
+    tmp_path: Path, rotating: BackgroundEmulator
+) -> None:
+    """Both expire at once each round: one rotating refresh, the other adopts it; all calls work."""
+    settings = make_settings(tmp_path / "home", rotating, rotating)
+    store = SQLiteConnectionStore.from_settings(settings)
+    flow = ConnectFlow(settings, store)
+    url = flow.begin(choice="production", name="prod", redirect_uri=f"{APP_URL}/oauth/callback")
+    answer = query_of(await salesforce_answer(url))
+    await flow.complete(answer["state"], code=answer["code"])
+
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("CALLFORCE_")},
+        "CALLFORCE_HOME": str(settings.home),
+        "CALLFORCE_PRODUCTION_LOGIN_URL": rotating.base_url,
+        "CALLFORCE_CLIENT_ID": CLIENT_ID,
+        "CALLFORCE_CLIENT_SECRET": CLIENT_SECRET,
+    }
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "tests.connect.rotation_worker", str(signals), name, str(ROUNDS),
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        )
+        for name in WORKERS
+    ]  # fmt: skip
+    async with httpx.AsyncClient(base_url=rotating.base_url) as control:
+        await control.delete("/_emulator/requests")
+        for round_number in range(ROUNDS):
+            await _wait_for([signals / f"ready-{name}-{round_number}" for name in WORKERS])
+            await control.post("/_emulator/expire-sessions")
+            # A slow token endpoint: without a lock across processes both would refresh.
+            await control.post(
+                "/_emulator/faults",
+                json={"method": "POST", "path": "/services/oauth2/token", "delay_ms": 700,
+                      "times": 2},
+            )  # fmt: skip
+            (signals / f"go-{round_number}").touch()
+        outputs = [await asyncio.wait_for(worker.communicate(), 120) for worker in workers]
+        log = (await control.get("/_emulator/requests")).json()
+        await control.delete("/_emulator/faults")
+
+    for worker, (stdout, _) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0
+        assert json.loads(stdout) == ["ok"] * ROUNDS
+    token_calls = [(e["grant_type"], e["status"]) for e in log if e["grant_type"]]
+    assert token_calls == [("refresh_token", 200)] * ROUNDS
+    conn = store.get("prod")
+    assert conn is not None
+    assert conn.state == "connected"
+    assert conn.refresh_token is not None
+    assert rotating.org.tokens.grant(conn.refresh_token.get_secret_value()) is not None
+    store.close()
+
+
+def test_renewal_lock_is_exclusive_between_stores(tmp_path: Path) -> None:
+    """Two stores on one file: one holds a connection's renewal lock, the other waits; private."""
+    settings = Settings(home=tmp_path / "home")
+    first = SQLiteConnectionStore.from_settings(settings)
+    second = SQLiteConnectionStore.from_settings(settings)
+    held = first.renewal_lock("Prod")
+    assert held.acquire()
+    assert not second.renewal_lock("prod").acquire()
+    assert second.renewal_lock("uat").acquire()
+    held.release()
+    again = second.renewal_lock("PROD")
+    assert again.acquire()
+    again.release()
+    folder = settings.home / "callforce.db.locks"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {path.name for path in folder.iterdir()} == {"prod.lock", "uat.lock"}
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in folder.iterdir())
+    with pytest.raises(ValueError, match="not a connection name"):
+        first.renewal_lock("../escape")
+    first.close()
+    second.close()

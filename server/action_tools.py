@@ -15,42 +15,32 @@ Safety hints: query → READ; create and bulk insert → WRITE; update, upsert, 
 IDEMPOTENT_WRITE; api_call → DESTRUCTIVE, except a GET under ``/services/data/`` (REST API
 reads; values are percent-encoded, so they cannot leave that prefix) → READ.
 
-Exposure (``CALLFORCE_EXPOSE``): ``all`` serves the generic tools and the actions, ``actions``
-only the actions, ``reads`` only tools that cannot write; read-only mode drops every write.
+Serving, reloading and exposure (``CALLFORCE_EXPOSE``) are in :mod:`server.action_serving` and
+:func:`server.toolkit.select_tools`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import operator
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from server.actions import (
-    GENERIC_TOOL_NAMES,
     ActionConfig,
     ActionFileError,
     ActionSet,
     CheckedAction,
-    Problem,
     Use,
     check_actions,
-    load_actions,
     typing_use,
 )
 from server.describe import DescribeCache
-from server.errors import CallforceError
 from server.fields import FieldInfo
 from server.salesforce import SalesforceClient
 from server.templating import MAX_VALUE_CHARS, OMITTED, Slot, render_json
@@ -61,7 +51,6 @@ from server.toolkit import (
     WRITE,
     ToolContext,
     ToolSpec,
-    register,
 )
 from server.values import FieldProblem, ValueCoercionError, coerce_value
 from tools.bulk_write import BulkWriteArgs, BulkWriteResult, bulk_write
@@ -71,9 +60,6 @@ from tools.run_query import RunQueryArgs, RunQueryResult, run_query
 from tools.update_record import UpdateRecordArgs, UpdateRecordResult, update_record
 from tools.upsert_record import UpsertRecordArgs, UpsertRecordResult, upsert_record
 
-logger = logging.getLogger("callforce.actions")
-
-Expose = Literal["all", "reads", "actions"]
 ID_PATTERN = r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
 #: Records one bulk action call takes (one sObject Collections request: all_or_none holds).
 MAX_BULK_RECORDS = 200
@@ -88,20 +74,6 @@ _EXPLICIT: dict[str, tuple[Any, dict[str, Any]]] = {
     "email": (str, {"max_length": 254, "json_schema_extra": {"format": "email"}}),
     "id": (str, {"pattern": ID_PATTERN}),
 }
-
-
-def select_tools(
-    generic: Sequence[ToolSpec[Any, Any]],
-    actions: Sequence[ToolSpec[Any, Any]],
-    *,
-    read_only: bool = False,
-    expose: Expose = "all",
-) -> list[ToolSpec[Any, Any]]:
-    """The tools to serve, in order: the generic ones (unless ``actions``), then the actions."""
-    chosen = [*(() if expose == "actions" else generic), *actions]
-    if read_only or expose == "reads":
-        chosen = [spec for spec in chosen if not spec.writes]
-    return chosen
 
 
 # -- argument types ----------------------------------------------------------------------------
@@ -364,7 +336,7 @@ def action_spec(checked: CheckedAction, connection: str | None = None) -> ToolSp
     return ToolSpec(
         name=config.name,
         title=config.title or _title(config.name),
-        description=config.description + _note(config),
+        description=config.summary + _note(config),
         annotations=_annotations(checked),
         arguments=_model(f"{config.name}_arguments", fields),
         result=_RESULTS[config.kind],
@@ -384,110 +356,3 @@ async def build_action_specs(
         raise ActionFileError(list(report.problems))
     conn = connection or action_set.connection
     return [action_spec(checked, conn) for checked in report.actions]
-
-
-# -- serving and reloading ---------------------------------------------------------------------
-
-
-def register_actions(server: MCPServer[Any], specs: Sequence[ToolSpec[Any, Any]]) -> list[str]:
-    """Add the action tools to ``server``; their names."""
-    for spec in specs:
-        register(server, spec)
-    return [spec.name for spec in specs]
-
-
-@dataclass(frozen=True, slots=True)
-class ReloadResult:
-    """What a reload did: the action tools served now, and why it failed if it did."""
-
-    loaded: bool
-    tools: tuple[str, ...]
-    problems: tuple[Problem, ...] = ()
-
-
-async def notify_tools_changed(
-    server: MCPServer[Any], ctx: Context[Any, Any] | None = None
-) -> None:
-    """Tell clients the tool list changed: listeners of ``subscriptions/listen`` (2026-07-28),
-    and, when the reload runs inside a request, that request's legacy session."""
-    if ctx is not None:
-        await ctx.notify_tools_changed()
-        await ctx.session.send_tool_list_changed()
-        return
-    # Outside a request there is no public handle on the server's event bus.
-    await Context(mcp_server=server, subscriptions=server._subscriptions).notify_tools_changed()
-
-
-async def reload_actions(
-    server: MCPServer[Any],
-    path: Path | str,
-    *,
-    client: SalesforceClient,
-    describe: DescribeCache,
-    connection: str | None = None,
-    read_only: bool = False,
-    expose: Expose = "all",
-    ctx: Context[Any, Any] | None = None,
-) -> ReloadResult:
-    """Swap the action tools for those of ``path``; on any problem keep the old ones.
-
-    ``ctx`` (when the reload runs inside a tool call) also notifies that call's legacy session.
-    """
-
-    async def served() -> tuple[str, ...]:
-        return tuple(t.name for t in await server.list_tools() if t.name not in GENERIC_TOOL_NAMES)
-
-    try:
-        action_set = await asyncio.to_thread(load_actions, path)
-        specs = await build_action_specs(action_set, client, describe, connection)
-    except ActionFileError as exc:
-        return ReloadResult(False, await served(), tuple(exc.problems))
-    except CallforceError as exc:
-        problem = Problem(str(path), None, None, f"the org could not be reached: {exc.message}")
-        return ReloadResult(False, await served(), (problem,))
-    chosen = select_tools((), specs, read_only=read_only, expose=expose)
-    current = await served()
-    # No await between removing and adding: no call sees a half-swapped list. (A concurrent
-    # reload may have removed a name already: the last reload wins.)
-    for name in current:
-        with contextlib.suppress(ToolError):
-            server.remove_tool(name)
-    names = register_actions(server, chosen)
-    await notify_tools_changed(server, ctx)
-    logger.info("reloaded %d actions from %s", len(names), path)
-    return ReloadResult(True, tuple(names))
-
-
-async def watch_actions(
-    server: MCPServer[Any],
-    path: Path,
-    *,
-    client: SalesforceClient,
-    describe: DescribeCache,
-    connection: str | None = None,
-    read_only: bool = False,
-    expose: Expose = "all",
-    interval: float = 2.0,
-) -> None:
-    """Reload whenever the file changes (size or modification time); runs until cancelled."""
-
-    def stamp() -> tuple[int, int] | None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-    seen = await asyncio.to_thread(stamp)
-    while True:
-        await asyncio.sleep(interval)
-        now = await asyncio.to_thread(stamp)
-        if now == seen or now is None:
-            continue
-        seen = now
-        result = await reload_actions(
-            server, path, client=client, describe=describe, connection=connection,
-            read_only=read_only, expose=expose,
-        )  # fmt: skip
-        for problem in result.problems:
-            logger.warning("actions not reloaded: %s", problem)

@@ -86,7 +86,8 @@ class ActionConfig(BaseModel):
 
     name: str
     kind: ActionKind
-    description: str = Field(min_length=1, max_length=2000)
+    #: What the agent reads; without it one is made from the kind and object (see ``summary``).
+    description: str | None = Field(default=None, min_length=1, max_length=2000)
     title: str | None = Field(default=None, min_length=1, max_length=100)
     object: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
     soql: str | None = Field(default=None, min_length=1, max_length=20_000)
@@ -102,6 +103,21 @@ class ActionConfig(BaseModel):
     headers: dict[str, str] | None = None
     body: Any = None
     variables: dict[str, VariableConfig] = Field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """The description, or a plain one made from what the action does."""
+        if self.description:
+            return self.description
+        made = {
+            "query": "Look up records with a configured query.",
+            "create": f"Create a {self.object} record.",
+            "update": f"Update a {self.object} record by its id.",
+            "upsert": f"Create or update a {self.object} record by {self.external_id_field}.",
+            "bulk": f"Write several {self.object} records at once ({self.operation}).",
+            "api_call": f"Call {self.method} {self.endpoint} on the org.",
+        }
+        return made[self.kind]
 
 
 @dataclass(frozen=True, slots=True)

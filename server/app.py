@@ -10,15 +10,22 @@ Read-only mode (``read_only=True`` or ``Settings.read_only``) registers only the
 annotations say they cannot write: run_query, describe_object and connection_status.
 custom_api_call is left out too, even for GET: an Apex REST service may change data on any
 method, so a read-only server cannot vouch for it.
+
+Configured actions (``actions``: typed tools from :func:`server.action_serving.load_action_specs`)
+are served after the generic tools, filtered the same way, and ``Settings.expose`` can narrow
+the list to the actions only or to reads only. When ``Settings.actions`` is set, the
+lifespan also watches that file and swaps the action tools when it changes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -27,7 +34,7 @@ from server.describe import DescribeCache
 from server.salesforce import SalesforceClient
 from server.settings import Settings
 from server.store import ConnectionStore, SQLiteConnectionStore
-from server.toolkit import register
+from server.toolkit import ToolSpec, register, select_tools
 from tools import ALL_TOOLS
 
 INSTRUCTIONS = """\
@@ -63,9 +70,16 @@ class AppState:
 
 
 def build_server(
-    settings: Settings, *, read_only: bool = False, store: ConnectionStore | None = None
+    settings: Settings,
+    *,
+    read_only: bool = False,
+    store: ConnectionStore | None = None,
+    actions: Sequence[ToolSpec[Any, Any]] = (),
 ) -> MCPServer[AppState]:
-    """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown."""
+    """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown.
+
+    ``actions`` are the configured action tools, already checked against the org.
+    """
     read_only = read_only or settings.read_only
 
     @asynccontextmanager
@@ -76,13 +90,15 @@ def build_server(
             connections = await asyncio.to_thread(SQLiteConnectionStore.from_settings, settings)
         try:
             async with SalesforceClient(settings, connections) as client:
-                yield AppState(
+                state = AppState(
                     settings=settings,
                     store=connections,
                     client=client,
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=secrets.token_bytes(32),
                 )
+                async with _watching(server, state, read_only=read_only):
+                    yield state
         finally:
             if owned:
                 connections.close()
@@ -98,8 +114,37 @@ def build_server(
         # every Salesforce URL (queries and external ids are caller data).
         log_level="WARNING",
     )
-    for spec in ALL_TOOLS:
-        if read_only and spec.writes:
-            continue
+    for spec in select_tools(ALL_TOOLS, actions, read_only=read_only, expose=settings.expose):
         register(server, spec)
     return server
+
+
+@contextlib.asynccontextmanager
+async def _watching(
+    server: MCPServer[AppState], state: AppState, *, read_only: bool
+) -> AsyncIterator[None]:
+    """Reload the action file when it changes, while the server runs (if there is one)."""
+    settings = state.settings
+    if settings.actions is None or settings.actions_reload_seconds <= 0:
+        yield
+        return
+    # Imported here: a server without actions does not pay for the templating machinery.
+    from server.action_serving import watch_actions  # noqa: PLC0415
+
+    watcher = asyncio.create_task(
+        watch_actions(
+            server,
+            settings.actions,
+            client=state.client,
+            describe=state.describe,
+            read_only=read_only,
+            expose=settings.expose,
+            interval=settings.actions_reload_seconds,
+        )
+    )
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

@@ -269,6 +269,23 @@ def _read_private_key(key_path: Path) -> str:
         ) from None
 
 
+def jwt_audience(login_url: str) -> str:
+    """The ``aud`` of a JWT bearer assertion posted to ``login_url``.
+
+    Salesforce wants ``https://login.salesforce.com`` (production) or
+    ``https://test.salesforce.com`` (sandbox) there even when the token is posted to a My
+    Domain; a sandbox's My Domain is ``name--sandbox.sandbox.my.salesforce.com`` (or, before
+    enhanced domains, ``name--sandbox.my.salesforce.com``). A host that is not Salesforce's
+    (a local emulator) gets its own URL.
+    """
+    host = (urlsplit(login_url).hostname or "").lower()
+    if host != "salesforce.com" and not host.endswith((".salesforce.com", ".force.com")):
+        return login_url.rstrip("/")
+    first = host.split(".", 1)[0]
+    sandbox = host == "test.salesforce.com" or ".sandbox." in host or "--" in first
+    return "https://test.salesforce.com" if sandbox else "https://login.salesforce.com"
+
+
 async def jwt_bearer(
     http: httpx.AsyncClient,
     *,
@@ -280,16 +297,14 @@ async def jwt_bearer(
 ) -> TokenSet:
     """The JWT bearer grant: an RS256 assertion signed with the PEM key at ``key_path``.
 
-    ``aud`` is ``audience`` or the login URL. Salesforce wants ``https://login.salesforce.com``
-    or ``https://test.salesforce.com`` there even when the token is posted to a My Domain; pass
-    it as ``audience`` in that case.
+    ``aud`` is ``audience`` or :func:`jwt_audience` of the login URL.
     """
     pem = await asyncio.to_thread(_read_private_key, key_path)
     now = int(time.time())
     claims = {
         "iss": client_id,
         "sub": username,
-        "aud": (audience or login_url).rstrip("/"),
+        "aud": (audience or jwt_audience(login_url)).rstrip("/"),
         "exp": now + _JWT_LIFETIME_SECONDS,
     }
     try:

@@ -15,10 +15,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.store import SQLiteConnectionStore
 
 
 def _emulator(args: argparse.Namespace, settings: Settings) -> int:
@@ -60,13 +64,6 @@ def _emulator(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if args.actions:
-        print(
-            "callforce serve: configured actions (--actions) are not available in this release "
-            "yet; start without --actions to serve the generic tools.",
-            file=sys.stderr,
-        )
-        return 2
     overrides: dict[str, object] = {}
     if args.host is not None:
         overrides["http_host"] = args.host
@@ -74,14 +71,46 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         overrides["http_port"] = args.port
     if args.read_only:
         overrides["read_only"] = True
+    if args.actions is not None:
+        overrides["actions"] = Path(args.actions)
+    if args.expose is not None:
+        overrides["expose"] = args.expose
     settings = settings.model_copy(update=overrides)
+    if settings.expose == "actions" and settings.actions is None:
+        print(
+            "callforce serve: --expose actions serves only configured actions: give the action "
+            "file with --actions FILE (or CALLFORCE_ACTIONS).",
+            file=sys.stderr,
+        )
+        return 2
     if args.transport == "stdio":
-        from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
-
-        # stdout is the wire from here on: nothing else may write to it.
-        build_server(settings).run("stdio")
-        return 0
+        return _serve_stdio(settings)
     return _serve_http(settings)
+
+
+def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | int:
+    """The checked action tools of ``settings.actions`` (none without one), else a status."""
+    if settings.actions is None:
+        return []
+    from server.actions_cli import prepare  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return prepare("callforce serve", settings, store, settings.actions, sys.stderr)
+
+
+def _serve_stdio(settings: Settings) -> int:
+    from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.store import SQLiteConnectionStore  # noqa: PLC0415
+
+    store = SQLiteConnectionStore.from_settings(settings)
+    try:
+        actions = _actions(settings, store)
+        if isinstance(actions, int):
+            return actions
+        # stdout is the wire from here on: nothing else may write to it.
+        build_server(settings, store=store, actions=actions).run("stdio")
+    finally:
+        store.close()
+    return 0
 
 
 def _serve_http(settings: Settings) -> int:
@@ -96,11 +125,15 @@ def _serve_http(settings: Settings) -> int:
         return 2
     store = SQLiteConnectionStore.from_settings(settings)
     try:
-        app = web.build_app(settings, store)
+        actions = _actions(settings, store)
+        if isinstance(actions, int):
+            return actions
+        app = web.build_app(settings, store, actions=actions)
         guarded = "bearer token required" if settings.api_tokens else "no token required"
+        served = f"; {len(actions)} configured actions" if actions else ""
         print(
             f"callforce: MCP over Streamable HTTP at {web.url_of(sock, web.MCP_PATH)} "
-            f"({guarded}); status page at {web.url_of(sock, '/')}. Ctrl-C stops.",
+            f"({guarded}{served}); connect page at {web.url_of(sock, '/')}. Ctrl-C stops.",
             file=sys.stderr,
             flush=True,
         )
@@ -109,6 +142,18 @@ def _serve_http(settings: Settings) -> int:
         sock.close()
         store.close()
     return 0
+
+
+def _actions_check(args: argparse.Namespace, settings: Settings) -> int:
+    from server.actions_cli import check  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return check(args, settings)
+
+
+def _actions_example(args: argparse.Namespace, settings: Settings) -> int:
+    from server.actions_cli import example  # noqa: PLC0415 - keep `callforce` start-up light
+
+    return example(args, settings)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,7 +196,15 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", help="HTTP bind address (default 127.0.0.1; CALLFORCE_HTTP_HOST)")
     serve.add_argument("--port", type=_port, help="HTTP port (default 8000; CALLFORCE_HTTP_PORT)")
-    serve.add_argument("--actions", help="action file (TOML): not available in this release yet")
+    serve.add_argument(
+        "--actions", metavar="FILE", help="serve the configured actions of FILE (TOML) as tools"
+    )
+    serve.add_argument(
+        "--expose",
+        choices=["all", "reads", "actions"],
+        help="which tools: all (default), reads (only those that cannot write), actions (only "
+        "the configured actions)",
+    )
     serve.add_argument(
         "--read-only", action="store_true", help="only the tools that cannot change data"
     )
@@ -161,7 +214,11 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "demo", help="a local demo org, connected and served over HTTP, with a sample call"
     )
     demo.add_argument("--port", type=_port, default=8000, help="HTTP port (0: any free port)")
-    demo.add_argument("--actions", help="action file (TOML): not available in this release yet")
+    demo.add_argument(
+        "--actions",
+        metavar="FILE",
+        help="configured actions to serve (default: the example file, `callforce actions example`)",
+    )
     demo.add_argument(
         "--no-sample", action="store_true", help="skip the scripted sample call at start"
     )
@@ -219,6 +276,21 @@ def _add_connections(commands: argparse._SubParsersAction[argparse.ArgumentParse
     disconnect = commands.add_parser("disconnect", help="revoke and forget a connection")
     disconnect.add_argument("name", help="the connection's name")
     disconnect.set_defaults(handler=_disconnect)
+
+    actions = commands.add_parser("actions", help="check or show action files")
+    verbs = actions.add_subparsers(dest="verb", required=True)
+    check = verbs.add_parser(
+        "check",
+        help="check an action file against the connected org and print each tool's schema",
+    )
+    check.add_argument("file", help="the action file (TOML)")
+    check.add_argument(
+        "--connection",
+        help="the connection to check against (default: the file's, else the default)",
+    )
+    check.set_defaults(handler=_actions_check)
+    example = verbs.add_parser("example", help="print the example action file")
+    example.set_defaults(handler=_actions_example)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,11 +10,15 @@ In order:
    instance is accepted because the login host is loopback) and made the default. As the
    browser sign-in would, it also holds a refresh token (issued by the org, which runs in this
    process), so an expired session renews itself like a real connection's;
-4. MCP is served over Streamable HTTP at ``http://127.0.0.1:PORT/mcp``, the status page at ``/``
-   (see :mod:`server.web`; ``CALLFORCE_API_TOKENS``, when set, still apply);
-5. how to connect a client is printed, then a scripted sample call runs through the MCP SDK's
-   client against that endpoint, step by step (``--no-sample`` skips it);
-6. it serves until Ctrl-C or SIGTERM, and then exits 0.
+4. the configured actions of ``--actions FILE`` (default: the shipped example file, the seed's
+   actions) are checked against the demo org and served beside the generic tools, reloaded
+   when the file changes; an invalid file stops the demo with each problem and its place;
+5. MCP is served over Streamable HTTP at ``http://127.0.0.1:PORT/mcp``, the connect page at
+   ``/`` (see :mod:`server.web`; ``CALLFORCE_API_TOKENS``, when set, still apply);
+6. how to connect a client is printed, then a scripted sample call runs through the MCP SDK's
+   client against that endpoint, step by step (``--no-sample`` skips it), the example file's
+   actions included when they are served;
+7. it serves until Ctrl-C or SIGTERM, and then exits 0.
 
 Everything is printed to stderr, as all of callforce's diagnostics.
 """
@@ -28,6 +32,7 @@ import json
 import socket
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -41,9 +46,13 @@ from pydantic import SecretStr
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import auth, web
+from server.action_serving import load_action_specs
+from server.actions import ActionFileError
+from server.actions_cli import EXAMPLE_FILE, print_problems
 from server.errors import CallforceError
 from server.settings import Settings
 from server.store import Connection, SQLiteConnectionStore
+from server.toolkit import ToolSpec
 
 CONNECTION = "demo"
 INSPECTOR = "npx @modelcontextprotocol/inspector"
@@ -92,7 +101,11 @@ def _say(out: TextIO, text: str = "") -> None:
 
 
 def print_instructions(
-    out: TextIO, url: str, emulator: BackgroundEmulator, settings: Settings
+    out: TextIO,
+    url: str,
+    emulator: BackgroundEmulator,
+    settings: Settings,
+    actions: Sequence[str] = (),
 ) -> None:
     """Where everything is and how to point a client at it."""
     mcp_url = f"{url}{web.MCP_PATH}"
@@ -101,9 +114,16 @@ def print_instructions(
     lines = [
         "callforce demo is running.",
         f"  MCP endpoint (Streamable HTTP): {mcp_url}",
-        f"  status page:                    {url}/",
+        f"  connect page:                   {url}/",
         f"  demo org (emulated):            {emulator.base_url}  login demo@callforce.dev / demo",
         "  state: a temporary directory, removed when the demo stops",
+    ]
+    if actions and settings.actions is not None:
+        lines += [
+            f"  configured actions:             {', '.join(actions)}",
+            f"    from {settings.actions} (reloaded when it changes)",
+        ]
+    lines += [
         "",
         "Connect a client:",
         f"  MCP Inspector CLI:  {INSPECTOR} --cli {mcp_url}{header} --method tools/list",
@@ -121,15 +141,15 @@ def _text(result: CallToolResult) -> str:
 
 
 def _summary(tool: str, data: dict[str, Any]) -> str:
-    """One line about a tool's structured result."""
-    if tool == "run_query":
+    """One line about a tool's structured result (an action's by the generic tool it runs)."""
+    if tool == "run_query" or "records" in data:
         records = data.get("records") or []
         if not records:
             return "no record found"
         first = records[0]
         who = " ".join(str(first.get(k)) for k in ("FirstName", "LastName") if first.get(k))
         return f"{data.get('total_size')} record(s): {who} <{first.get('Email')}> ({first['Id']})"
-    if tool == "create_record":
+    if tool == "create_record" or set(data) == {"id", "object", "url"}:
         return f"created {data.get('object')} {data.get('id')}"
     if tool == "upsert_record":
         verb = "created" if data.get("created") else "updated"
@@ -207,6 +227,19 @@ async def sample_call(url: str, headers: dict[str, str], out: TextIO) -> bool:
                 },
             )
             await step(4, "describe_object", {"object": "Case"})
+            listed = {tool.name for tool in (await client.list_tools()).tools}
+            if {"find_contact_by_email", "log_call"} <= listed:
+                _say(out, "  The same through the configured actions (the example file):")
+                found = await step(5, "find_contact_by_email", {"email": "ana@example.com"})
+                await step(
+                    6,
+                    "log_call",
+                    {
+                        "whoId": found["records"][0]["Id"],
+                        "subject": "Follow-up call",
+                        "summary": "Ana confirmed the replacement shipment arrived.",
+                    },
+                )
         except (_StepError, KeyError, IndexError) as exc:
             _say(out, f"     → the sample call stopped: {exc}")
             return False
@@ -225,17 +258,24 @@ async def _serve(
     sock: socket.socket,
     sample: bool,
     out: TextIO,
-) -> None:
+) -> int:
     await connect_demo(settings, store, emulator)
-    server = web.HttpServer(web.build_app(settings, store))
+    actions: list[ToolSpec[Any, Any]] = []
+    if settings.actions is not None:
+        try:
+            actions = await load_action_specs(settings, store, settings.actions)
+        except ActionFileError as exc:
+            print_problems("callforce demo", settings.actions, exc.problems, out)
+            return 2
+    server = web.HttpServer(web.build_app(settings, store, actions=actions))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if serving.done():
             await serving  # start-up failed: uvicorn has said why
-            return
+            return 1
         await asyncio.sleep(0.01)
     url = web.url_of(sock)
-    print_instructions(out, url, emulator, settings)
+    print_instructions(out, url, emulator, settings, [spec.name for spec in actions])
     if sample:
         headers = {}
         if settings.api_tokens:
@@ -253,24 +293,22 @@ async def _serve(
         _say(out, "\nServing until Ctrl-C.")
     await serving
     _say(out, "callforce demo stopped.")
+    return 0
 
 
 def run_demo(
     settings: Settings,
     *,
     port: int = 8000,
-    actions: str | None = None,
+    actions: str | Path | None = None,
     sample: bool = True,
     out: TextIO = sys.stderr,
 ) -> int:
     """``callforce demo``: 0 after Ctrl-C or SIGTERM, 1 if the demo org cannot be connected,
-    2 when the port is taken."""
-    if actions:
-        _say(
-            out,
-            f"Configured actions are not supported yet: {Path(actions).name} is not loaded; "
-            "the demo serves the generic tools.",
-        )
+    2 when the port is taken or the action file is invalid.
+
+    ``actions``: the action file to serve (default: the shipped example file).
+    """
     try:
         sock = web.listen("127.0.0.1", port)
     except web.PortUnavailable as exc:
@@ -293,11 +331,13 @@ def run_demo(
                     "http_host": "127.0.0.1",
                     "http_port": sock.getsockname()[1],
                     "read_only": False,
+                    "expose": "all",
+                    "actions": Path(actions) if actions else EXAMPLE_FILE,
                 }
             )
             store = SQLiteConnectionStore.from_settings(demo_settings)
             try:
-                asyncio.run(_serve(demo_settings, store, emulator, sock, sample, out))
+                return asyncio.run(_serve(demo_settings, store, emulator, sock, sample, out))
             except CallforceError as exc:  # connecting the demo org failed
                 _say(out, f"callforce demo: {exc.message}")
                 return 1
@@ -305,4 +345,3 @@ def run_demo(
                 store.close()
     finally:
         sock.close()
-    return 0

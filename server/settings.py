@@ -118,6 +118,21 @@ class Settings(BaseSettings):
         description="Host names the HTTP transport answers to (DNS-rebinding protection).",
     )
     read_only: bool = Field(default=False, description="Expose only tools that do not write.")
+    actions: Path | None = Field(
+        default=None,
+        description="Action file (TOML) whose configured actions are served as tools; it is "
+        "reloaded when it changes.",
+    )
+    expose: Literal["all", "reads", "actions"] = Field(
+        default="all",
+        description="Which tools are served: `all` (generic tools and actions), `actions` (only "
+        "the configured actions) or `reads` (only tools that cannot write).",
+    )
+    actions_reload_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the action file is checked for changes (0: never reloaded).",
+    )
 
     @field_validator("api_tokens", "allowed_hosts", mode="before")
     @classmethod

@@ -37,10 +37,10 @@ from __future__ import annotations
 import inspect
 import logging
 import operator
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -156,6 +156,28 @@ class ToolSpec(Generic[ArgsT, ResultT]):
     def writes(self) -> bool:
         """Whether the tool can change data (left out in read-only mode)."""
         return not self.annotations.read_only_hint
+
+
+#: Which tools a server offers (``CALLFORCE_EXPOSE``): everything, only the configured actions,
+#: or only the tools that cannot write.
+Expose = Literal["all", "reads", "actions"]
+
+
+def select_tools(
+    generic: Sequence[ToolSpec[Any, Any]],
+    actions: Sequence[ToolSpec[Any, Any]],
+    *,
+    read_only: bool = False,
+    expose: Expose = "all",
+) -> list[ToolSpec[Any, Any]]:
+    """The tools to serve, in order: the generic ones (unless ``actions``), then the actions.
+
+    Read-only mode and ``reads`` keep only the tools whose annotations say they cannot write.
+    """
+    chosen = [*(() if expose == "actions" else generic), *actions]
+    if read_only or expose == "reads":
+        chosen = [spec for spec in chosen if not spec.writes]
+    return chosen
 
 
 # -- the error boundary ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -48,6 +49,7 @@ from server.auth import is_loopback_host
 from server.connect_web import connect_routes
 from server.settings import Settings
 from server.store import ConnectionStore
+from server.toolkit import ToolSpec
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -205,13 +207,15 @@ def build_app(
     store: ConnectionStore,
     *,
     read_only: bool = False,
+    actions: Sequence[ToolSpec[Any, Any]] = (),
     extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app of ``callforce serve --transport http`` and ``callforce demo``.
 
     ``store`` is shared by the MCP server and the pages and stays open; the caller closes it.
+    ``actions`` are the configured action tools (see :func:`server.app.build_server`).
     """
-    server = build_server(settings, read_only=read_only, store=store)
+    server = build_server(settings, read_only=read_only, store=store, actions=actions)
     security = transport_security(settings)
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH, transport_security=security, host=settings.http_host

@@ -73,9 +73,8 @@ def start_demo(workdir: Path, *args: str) -> Demo:
 def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]:
     """Both demos of this module, started together: their start-ups overlap."""
     quiet = tmp_path_factory.mktemp("quiet")
-    (quiet / "actions.toml").write_text("")
     started = {
-        "quiet": start_demo(quiet, "--no-sample", "--actions", str(quiet / "actions.toml")),
+        "quiet": start_demo(quiet, "--no-sample"),
         "sample": start_demo(tmp_path_factory.mktemp("sample")),
     }
     yield started
@@ -86,7 +85,8 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Demo]]
 
 
 async def test_demo_serves_mcp_and_health_and_stops_on_sigterm(demos: dict[str, Demo]) -> None:
-    """`demo --no-sample` serves /healthz and /mcp with "demo" connected; SIGTERM ends it, 0."""
+    """`demo --no-sample` serves /healthz and /mcp with "demo" connected, the generic tools and
+    the example file's actions; SIGTERM ends it, 0."""
     running = demos["quiet"]
     running.wait_for("Serving until Ctrl-C.")
     base = f"http://127.0.0.1:{running.port}"
@@ -98,12 +98,21 @@ async def test_demo_serves_mcp_and_health_and_stops_on_sigterm(demos: dict[str, 
     code = running.stop(signal.SIGTERM)
     output = running.output
     assert health.json()["status"] == "ok"
-    assert len(listed.tools) == 8
+    names = [tool.name for tool in listed.tools]
+    assert len(names) == 8 + 6
+    assert names[8:] == [
+        "find_contact_by_email",
+        "find_caller_by_phone",
+        "create_contact",
+        "update_account",
+        "upsert_lead",
+        "log_call",
+    ]
     assert status.structured_content is not None
     assert status.structured_content["default"] == "demo"
     assert status.structured_content["connections"][0]["state"] == "connected"
     assert code == 0
-    assert "Configured actions are not supported yet" in output
+    assert "configured actions:             find_contact_by_email, find_caller_by_phone" in output
     assert f"--cli {base}/mcp --method tools/list" in output
     assert "Sample call" not in output
     assert "callforce demo stopped." in output
@@ -118,12 +127,21 @@ def test_demo_sample_call_prints_steps_and_stops_on_sigint(demos: dict[str, Demo
     code = running.stop(signal.SIGINT)
     output = running.output
     steps = re.findall(r"^  \d\. (\w+) ", output, flags=re.MULTILINE)
-    assert steps == ["run_query", "create_record", "upsert_record", "describe_object"]
+    assert steps == [
+        "run_query",
+        "create_record",
+        "upsert_record",
+        "describe_object",
+        "find_contact_by_email",
+        "log_call",
+    ]
     assert "Ana García <ana@example.com>" in output
     assert '"Subject": "Call", "Status": "Completed"' in output
     assert "→ created Task 00T" in output
     assert "→ created Lead 00Q" in output
     assert "→ Case:" in output
+    assert output.count("Ana García <ana@example.com>") == 2
+    assert output.count("→ created Task 00T") == 2
     assert "Sample call done." in output
     assert code == 0
     assert "Traceback" not in output

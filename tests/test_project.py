@@ -73,3 +73,13 @@ def test_readme_tool_table_matches_the_registry() -> None:
         names = list(spec.arguments.model_fields) or ["–"]
         assert arguments == ", ".join(f"`{n}`" if n != "–" else n for n in names)
         assert read_only == ("yes" if spec.annotations.read_only_hint else "no")
+
+
+def test_readme_settings_table_lists_every_setting() -> None:
+    """Each setting has a row in the README's settings table, and no row names a setting
+    that does not exist."""
+    from server.settings import Settings  # noqa: PLC0415 - only this test needs it
+
+    section = (ROOT / "README.md").read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`CALLFORCE_([A-Z_]+)`", section))
+    assert listed == {name.upper() for name in Settings.model_fields}

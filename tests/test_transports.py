@@ -162,7 +162,7 @@ async def test_health_and_status_page(settings: Settings) -> None:
 
 
 async def test_status_page_escapes_values(tmp_path: Path, emulator: BackgroundEmulator) -> None:
-    """Values on the status page are HTML-escaped."""
+    """Values on the connect page are HTML-escaped."""
     made = make_settings(tmp_path / "home", emulator)
     store = SQLiteConnectionStore.from_settings(made)
     save_demo(store, emulator, username="<script>alert(1)</script>@example.com")

@@ -17,16 +17,17 @@ from typing import Any
 import pytest
 from mcp.server.mcpserver import MCPServer
 
-from server.action_tools import Expose, build_action_specs, register_actions, select_tools
+from server.action_tools import build_action_specs
 from server.actions import load_actions
+from server.actions_cli import EXAMPLE_FILE
 from server.app import build_server
 from server.describe import DescribeCache
 from server.salesforce import SalesforceClient
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
+from server.toolkit import Expose
 from tests.tools import conftest as tool_fixtures
 from tests.tools.conftest import Tools, serving
-from tools import ALL_TOOLS
 
 # The org fixtures of the tool tests, shared.
 emulator = tool_fixtures.emulator
@@ -35,7 +36,7 @@ settings = tool_fixtures.settings
 store = tool_fixtures.store
 reader = tool_fixtures.reader
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "actions.toml"
+EXAMPLES = EXAMPLE_FILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +73,8 @@ async def served(
 ) -> AsyncIterator[tuple[Tools, MCPServer[Any]]]:
     """The server with the actions of ``source`` (and the generic tools as ``expose`` says)."""
     specs = await build_action_specs(load_actions(source), access.client, access.describe)
-    # What build_server will do with an ``actions`` parameter: the generic tools as exposed,
-    # then the actions.
-    server = build_server(settings, store=store, read_only=read_only)
-    keep = {spec.name for spec in select_tools(ALL_TOOLS, [], read_only=read_only, expose=expose)}
-    for tool in await server.list_tools():
-        if tool.name not in keep:
-            server.remove_tool(tool.name)
-    register_actions(server, select_tools([], specs, read_only=read_only, expose=expose))
+    exposed = settings.model_copy(update={"expose": expose})
+    server = build_server(exposed, store=store, read_only=read_only, actions=specs)
     async with serving(server) as client:
         yield Tools(client, store, settings), server
 
@@ -88,6 +83,6 @@ async def served(
 async def examples(
     settings: Settings, store: SQLiteConnectionStore, org_access: OrgAccess
 ) -> AsyncIterator[Tools]:
-    """The server serving examples/actions.toml and the generic tools."""
+    """The server serving the example action file and the generic tools."""
     async with served(EXAMPLES, settings, store, org_access) as (tools, _):
         yield tools

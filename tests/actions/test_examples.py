@@ -1,4 +1,4 @@
-"""examples/actions.toml: it passes the org check, and every example tool works."""
+"""The example action file: it passes the org check, and every example tool works."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 
+from server.action_tools import build_action_specs
 from server.actions import check_actions, load_actions
 from server.settings import Settings
 from tests.actions.conftest import EXAMPLES, OrgAccess, write_actions
@@ -35,6 +37,33 @@ async def test_examples_pass_the_check(org_access: OrgAccess) -> None:
         "upsert_lead",
         "log_call",
     ]
+
+
+ARCHITECTURE = Path(__file__).resolve().parents[3] / "shared" / "design" / "architecture.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "actions.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_the_design_documents_example_file_works(
+    tmp_path: Path, org_access: OrgAccess
+) -> None:
+    """The action file of the team's design document, verbatim (upsert_lead has no
+    description there): it checks clean and its tools get descriptions."""
+    if not ARCHITECTURE.exists():
+        pytest.skip("../shared/design/architecture.md is not on this machine")
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    block = re.search(r"### Action files.*?```toml\n(.*?)```", text, flags=re.DOTALL)
+    assert block, "architecture.md has no action file example"
+    path = write_actions(tmp_path, block.group(1))
+    report = await check_actions(load_actions(path), org_access.client, org_access.describe)
+    assert report.ok, str(report)
+    specs = {spec.name: spec for spec in await build_action_specs(
+        load_actions(path), org_access.client, org_access.describe
+    )}  # fmt: skip
+    assert list(specs) == ["find_contact_by_email", "create_contact", "upsert_lead"]
+    assert specs["upsert_lead"].description.startswith(
+        "Create or update a Lead record by External_Id__c."
+    )
 
 
 async def test_find_contact_by_email(examples: Tools) -> None:
@@ -151,10 +180,11 @@ async def test_log_call_creates_a_completed_call_task(
 
 
 async def test_the_documented_files_load_and_check(tmp_path: Path, org_access: OrgAccess) -> None:
-    """Every TOML example in docs/actions.md is a valid action file for the demo org."""
-    text = (EXAMPLES.parents[1] / "docs" / "actions.md").read_text(encoding="utf-8")
+    """Every TOML example in docs/actions.md and the README is a valid action file for the
+    demo org."""
+    text = DOCS.read_text(encoding="utf-8") + README.read_text(encoding="utf-8")
     blocks = [b for b in re.findall(r"```toml\n(.*?)```", text, re.DOTALL) if "[[action]]" in b]
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     for index, block in enumerate(blocks):
         action_set = load_actions(write_actions(tmp_path, block, f"doc{index}.toml"))
         report = await check_actions(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mcp.shared.subscriptions import ToolsListChanged
 
-from server.action_tools import reload_actions, watch_actions
+from server.action_serving import reload_actions, watch_actions
 from server.actions import GENERIC_TOOL_NAMES
 from server.settings import Settings
 from server.store import SQLiteConnectionStore

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from mcp.types import Tool
 
-from server.action_tools import Expose
 from server.actions import GENERIC_TOOL_NAMES
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
-from server.toolkit import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE
+from server.toolkit import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE, Expose
 from tests.actions.conftest import OrgAccess, served, write_actions
 from tests.actions.test_kinds import ACTIONS
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jwt as pyjwt
 import pytest
 from pydantic import SecretStr
 
@@ -168,6 +169,56 @@ async def test_jwt_bearer_wrong_audience(
             audience="https://elsewhere.example",
         )
     assert caught.value.description == "audience is invalid"
+
+
+@pytest.mark.parametrize(
+    ("login_url", "audience"),
+    [
+        ("https://login.salesforce.com", "https://login.salesforce.com"),
+        ("https://test.salesforce.com/", "https://test.salesforce.com"),
+        ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+        ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme--uat.my.salesforce.com", "https://test.salesforce.com"),
+        ("https://acme.lightning.force.com", "https://login.salesforce.com"),
+        ("http://127.0.0.1:8787/", "http://127.0.0.1:8787"),
+    ],
+)
+def test_jwt_audience_is_the_well_known_login_host(login_url: str, audience: str) -> None:
+    """Salesforce wants login/test.salesforce.com as aud even on a My Domain."""
+    assert auth.jwt_audience(login_url) == audience
+
+
+async def test_jwt_bearer_on_a_my_domain_signs_for_the_login_host(
+    http: httpx.AsyncClient, jwt_emulator: BackgroundEmulator, jwt_key: tuple[Path, str]
+) -> None:
+    """Posted to a My Domain, the assertion's aud is https://login.salesforce.com, which the
+    org (here the emulator playing production) accepts."""
+    sent: list[str] = []
+
+    def capture(request: httpx.Request) -> httpx.Response:
+        sent.append(parse_qs(request.content.decode())["assertion"][0])
+        return httpx.Response(400, json={"error": "invalid_grant", "error_description": "x"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(capture)) as offline:
+        with pytest.raises(OAuthFailure):
+            await auth.jwt_bearer(
+                offline,
+                login_url="https://acme.my.salesforce.com",
+                client_id=CLIENT_ID,
+                username=DEMO_USER,
+                key_path=jwt_key[0],
+            )
+    claims = pyjwt.decode(sent[0], options={"verify_signature": False})
+    assert claims["aud"] == "https://login.salesforce.com"
+    tokens = await auth.jwt_bearer(
+        http,
+        login_url=jwt_emulator.base_url,
+        client_id=CLIENT_ID,
+        username=DEMO_USER,
+        key_path=jwt_key[0],
+        audience=claims["aud"],
+    )
+    assert tokens.instance_url == jwt_emulator.base_url
 
 
 async def test_jwt_bearer_unreadable_key(

@@ -19,7 +19,12 @@ with it, so a noisy machine moves both), and a target:
    tools/list as JSON lines) for ``callforce serve`` vs a bare ``MCPServer`` script; median of
    ``--spawns`` each, alternating, after one warm-up spawn of each. Target ≤ 1.5×.
 
-1–4 use the in-memory ``mcp.Client(server)`` (the floor too); 5 uses stdio.
+6. **Configured actions** — an action tool (its templates rendered, values typed, then the
+   generic tool's own path) against the generic tool doing the same thing, interleaved: a
+   query action vs run_query with the same SOQL, a create action vs create_record with the
+   same record. Each warm action call also sends exactly 1 request (figure 1). Target ≤ 1.1×.
+
+1–4 and 6 use the in-memory ``mcp.Client(server)`` (the floor too); 5 uses stdio.
 
     .venv/bin/python bench/tools.py [--calls 300] [--throughput-calls 400] [--spawns 10]
                                     [--json bench/results/tools.json]
@@ -51,6 +56,7 @@ from pydantic import SecretStr
 
 from bench._harness import DEMO_CLIENT, emulator_process, password_token
 from server import auth
+from server.action_serving import load_action_specs
 from server.app import build_server
 from server.settings import Settings
 from server.store import Connection, SQLiteConnectionStore
@@ -59,6 +65,20 @@ ROOT = Path(__file__).resolve().parents[1]
 API = "/services/data/v62.0"
 SOQL = "SELECT Id, FirstName, LastName, Email FROM Contact WHERE Email = 'ana@example.com'"
 TASK = {"Subject": "Call", "Status": "Completed", "Priority": "Normal"}
+ACTIONS = """
+[[action]]
+name = "find_contact_by_email"
+kind = "query"
+description = "Find the caller's contact by email."
+soql = "SELECT Id, FirstName, LastName, Email FROM Contact WHERE Email = '{{ email }}'"
+
+[[action]]
+name = "log_task"
+kind = "create"
+object = "Task"
+description = "Log a completed call."
+data = { Subject = "{{ subject }}", Status = "Completed", Priority = "Normal" }
+"""
 BARE_SERVER = '''
 from mcp.server.mcpserver import MCPServer
 
@@ -117,6 +137,8 @@ async def requests_per_call(cf: Client, control: httpx.AsyncClient) -> Figures:
             {"object": "Task", "id": created["id"], "data": {"Priority": "High"}},
         ),
         "run_query": ("run_query", {"soql": SOQL}),
+        "query action": ("find_contact_by_email", {"email": "ana@example.com"}),
+        "create action": ("log_task", {"subject": "Call"}),
     }
     figures: Figures = {}
     for name, (tool, arguments) in calls.items():
@@ -206,6 +228,43 @@ async def added_latency(
             "ratio": round(ratio, 3),
             "target": "<= 1.5 ms",
             "ok": added <= 0.0015,
+        }
+    return figures
+
+
+async def action_overhead(cf: Client, calls: int) -> Figures:
+    """Figure 6: a configured action against the generic tool doing the same."""
+
+    async def query_generic() -> None:
+        await _checked(cf, "run_query", {"soql": SOQL})
+
+    async def query_action() -> None:
+        await _checked(cf, "find_contact_by_email", {"email": "ana@example.com"})
+
+    async def create_generic() -> None:
+        await _checked(cf, "create_record", {"object": "Task", "data": TASK})
+
+    async def create_action() -> None:
+        await _checked(cf, "log_task", {"subject": "Call"})
+
+    pairs = {
+        "query action vs run_query": (query_generic, query_action),
+        "create action vs create_record": (create_generic, create_action),
+    }
+    figures: Figures = {}
+    for name, (generic, action) in pairs.items():
+        rounds = await _interleaved({"generic": generic, "action": action}, calls)
+        ratio = statistics.median(r["action"] / r["generic"] for r in rounds)
+        figures[name] = {
+            "added_ms": ms(statistics.median(r["action"] - r["generic"] for r in rounds)),
+            "action_ms": ms(statistics.median(r["action"] for r in rounds)),
+            "generic_ms": ms(statistics.median(r["generic"] for r in rounds)),
+            "added_cpu_ms": ms(
+                statistics.median(r["action cpu"] - r["generic cpu"] for r in rounds)
+            ),
+            "ratio": round(ratio, 3),
+            "target": "<= 1.1x",
+            "ok": ratio <= 1.1,
         }
     return figures
 
@@ -388,7 +447,7 @@ async def connect(settings: Settings, store: SQLiteConnectionStore, base: str) -
 
 
 async def run(base: str, home: Path, calls: int, throughput_calls: int) -> Figures:
-    """Figures 1–4 against the emulator at ``base``."""
+    """Figures 1–4 and 6 against the emulator at ``base``."""
     settings = Settings(
         home=home,
         production_login_url=base,
@@ -401,6 +460,9 @@ async def run(base: str, home: Path, calls: int, throughput_calls: int) -> Figur
     )
     store = SQLiteConnectionStore.from_settings(settings)
     await connect(settings, store, base)
+    action_file = home / "actions.toml"
+    action_file.write_text(ACTIONS, encoding="utf-8")
+    actions = await load_action_specs(settings, store, action_file)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # as callforce's
     figures: Figures = {}
     try:
@@ -417,12 +479,13 @@ async def run(base: str, home: Path, calls: int, throughput_calls: int) -> Figur
                 limits=limits,
                 timeout=60,
             ) as direct,
-            Client(build_server(settings, store=store)) as cf,
+            Client(build_server(settings, store=store, actions=actions)) as cf,
             Client(floor_server()) as floor,
         ):
             figures |= await requests_per_call(cf, control)
             figures |= await added_latency(cf, floor, direct, calls)
             figures |= await concurrent_throughput(cf, floor, direct, throughput_calls)
+            figures |= await action_overhead(cf, calls)
             figures |= await expired_session(cf, control)  # last: it ends the direct session
     finally:
         store.close()

@@ -25,15 +25,9 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from server.action_check import CheckReport, check_actions
 from server.action_tools import action_spec, build_action_specs
-from server.actions import (
-    GENERIC_TOOL_NAMES,
-    ActionFileError,
-    CheckReport,
-    Problem,
-    check_actions,
-    load_actions,
-)
+from server.actions import GENERIC_TOOL_NAMES, ActionFileError, Problem, load_actions
 from server.describe import DescribeCache
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient

@@ -31,19 +31,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from server.actions import (
-    ActionConfig,
-    ActionFileError,
-    ActionSet,
-    CheckedAction,
-    Use,
-    check_actions,
-    typing_use,
-)
+from server.action_check import CheckedAction, check_actions, typing_use
+from server.actions import ActionConfig, ActionFileError, ActionSet, Use
 from server.describe import DescribeCache
 from server.fields import FieldInfo
 from server.salesforce import SalesforceClient
-from server.templating import MAX_VALUE_CHARS, OMITTED, Slot, render_json
+from server.soql_template import Slot
+from server.templating import MAX_VALUE_CHARS, OMITTED, render_json
 from server.toolkit import (
     DESTRUCTIVE,
     IDEMPOTENT_WRITE,

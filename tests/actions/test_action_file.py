@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from server.action_check import check_actions
 from server.action_tools import build_action_specs
-from server.actions import ActionFileError, check_actions, load_actions
+from server.actions import ActionFileError, load_actions
 from tests.actions.conftest import OrgAccess, write_actions
 
 CREATE = """

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from server.action_check import check_actions
 from server.action_tools import build_action_specs
-from server.actions import check_actions, load_actions
+from server.actions import load_actions
 from server.settings import Settings
 from tests.actions.conftest import EXAMPLES, OrgAccess, write_actions
 from tests.tools.conftest import (

@@ -1,4 +1,4 @@
-"""server.templating without an org: the template subset, JSON leaves, SOQL literals, bounds."""
+"""Templates without an org: the text subset, JSON leaves, SOQL literals, bounds."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from typing import Any
 
 import pytest
 
+from server.soql_template import MAX_SOQL_CHARS, SoqlTemplate, soql_bare, soql_quoted
 from server.templating import (
     MAX_RENDERED_CHARS,
-    MAX_SOQL_CHARS,
     OMITTED,
     RenderError,
-    SoqlTemplate,
     TemplateError,
     TextTemplate,
     compile_json,
     render_json,
-    soql_bare,
-    soql_quoted,
 )
 from server.values import ValueCoercionError
 

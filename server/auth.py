@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -85,6 +85,17 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def is_bare_origin(parts: SplitResult) -> bool:
+    """Whether a split URL is only ``scheme://host[:port]`` (a trailing ``/`` allowed)."""
+    return bool(parts.hostname) and not (
+        parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    )
+
+
 def validate_instance_url(instance_url: str, login_url: str) -> str:
     """``instance_url`` as ``scheme://host[:port]`` when we may send tokens there.
 
@@ -98,14 +109,7 @@ def validate_instance_url(instance_url: str, login_url: str) -> str:
     except ValueError:
         raise InvalidInstanceUrl(instance_url) from None
     host = (parts.hostname or "").lower()
-    if (
-        not host
-        or parts.username is not None
-        or parts.password is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
+    if not is_bare_origin(parts):
         raise InvalidInstanceUrl(instance_url)
     if is_loopback_host(host):
         if parts.scheme not in ("http", "https") or not is_loopback_host(

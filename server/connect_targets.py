@@ -48,14 +48,7 @@ def my_domain_login_url(text: str, settings: Settings) -> tuple[Environment, str
     except ValueError:
         raise _refused_my_domain("That is not a URL.") from None
     host = (parts.hostname or "").lower()
-    if (
-        not host
-        or parts.username is not None
-        or parts.password is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
+    if not auth.is_bare_origin(parts):
         raise _refused_my_domain("A My Domain URL is just https:// and a host name.")
     if auth.is_loopback_host(host):
         local = any(

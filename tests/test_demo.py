@@ -17,6 +17,7 @@ import pytest
 from mcp import Client
 
 from bench._harness import free_port
+from tests.actions.conftest import EXAMPLE_TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Start-up imports the MCP SDK and builds the demo org: ~15 s on an idle 2-vCPU machine, over a
@@ -100,14 +101,7 @@ async def test_demo_serves_mcp_and_health_and_stops_on_sigterm(demos: dict[str, 
     assert health.json()["status"] == "ok"
     names = [tool.name for tool in listed.tools]
     assert len(names) == 8 + 6
-    assert names[8:] == [
-        "find_contact_by_email",
-        "find_caller_by_phone",
-        "create_contact",
-        "update_account",
-        "upsert_lead",
-        "log_call",
-    ]
+    assert names[8:] == EXAMPLE_TOOLS
     assert status.structured_content is not None
     assert status.structured_content["default"] == "demo"
     assert status.structured_content["connections"][0]["state"] == "connected"

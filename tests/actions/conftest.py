@@ -37,6 +37,15 @@ store = tool_fixtures.store
 reader = tool_fixtures.reader
 
 EXAMPLES = EXAMPLE_FILE
+#: The tools of the example file, in order.
+EXAMPLE_TOOLS = [
+    "find_contact_by_email",
+    "find_caller_by_phone",
+    "create_contact",
+    "update_account",
+    "upsert_lead",
+    "log_call",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from server.actions_cli import EXAMPLE_FILE
 from server.demo import run_demo
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
-from tests.actions.conftest import write_actions
+from tests.actions.conftest import EXAMPLE_TOOLS, write_actions
 from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, CONNECTION, connect
 
 BROKEN = """
@@ -89,14 +89,7 @@ def test_check_prints_each_tool_schema(connected: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert out.startswith(f"{EXAMPLE_FILE}: 6 actions, no problems.")
     schemas = _tool_blocks(out)
-    assert list(schemas) == [
-        "find_contact_by_email",
-        "find_caller_by_phone",
-        "create_contact",
-        "update_account",
-        "upsert_lead",
-        "log_call",
-    ]
+    assert list(schemas) == EXAMPLE_TOOLS
     assert "find_contact_by_email (read-only): Find the caller's contact" in out
     assert "create_contact (writes): " in out
     contact = schemas["create_contact"]

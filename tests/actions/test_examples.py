@@ -15,7 +15,7 @@ from server.action_check import check_actions
 from server.action_tools import build_action_specs
 from server.actions import load_actions
 from server.settings import Settings
-from tests.actions.conftest import EXAMPLES, OrgAccess, write_actions
+from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, OrgAccess, write_actions
 from tests.tools.conftest import (
     Tools,
     clear_log,
@@ -30,14 +30,7 @@ async def test_examples_pass_the_check(org_access: OrgAccess) -> None:
     """The shipped example file has no problems against the demo org."""
     report = await check_actions(load_actions(EXAMPLES), org_access.client, org_access.describe)
     assert report.ok, str(report)
-    assert [checked.action.config.name for checked in report.actions] == [
-        "find_contact_by_email",
-        "find_caller_by_phone",
-        "create_contact",
-        "update_account",
-        "upsert_lead",
-        "log_call",
-    ]
+    assert [checked.action.config.name for checked in report.actions] == EXAMPLE_TOOLS
 
 
 ARCHITECTURE = Path(__file__).resolve().parents[3] / "shared" / "design" / "architecture.md"

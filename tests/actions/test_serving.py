@@ -15,18 +15,10 @@ from server.actions import GENERIC_TOOL_NAMES
 from server.app import build_server
 from server.settings import Settings
 from server.store import SQLiteConnectionStore
-from tests.actions.conftest import EXAMPLES, write_actions
+from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, write_actions
 from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_TOOLS = [
-    "find_contact_by_email",
-    "find_caller_by_phone",
-    "create_contact",
-    "update_account",
-    "upsert_lead",
-    "log_call",
-]
 FIND = """
 [[action]]
 name = "find_contact"

@@ -59,7 +59,8 @@ from server import auth
 from server.action_serving import load_action_specs
 from server.app import build_server
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/services/data/v62.0"

@@ -27,7 +27,7 @@ from server.action_serving import check_action_file, load_action_specs
 from server.actions import ActionFileError, Problem
 from server.errors import CallforceError
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec, register
 
 #: The example action file shipped with callforce.

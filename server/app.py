@@ -33,7 +33,8 @@ from server import __version__
 from server.describe import DescribeCache
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import ConnectionStore, SQLiteConnectionStore
+from server.store import ConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec, register, select_tools
 from tools import ALL_TOOLS
 

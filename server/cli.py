@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.store import SQLiteConnectionStore
+    from server.store_sqlite import SQLiteConnectionStore
 
 
 def _emulator(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,7 +99,7 @@ def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | in
 
 def _serve_stdio(settings: Settings) -> int:
     from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store_sqlite import SQLiteConnectionStore  # noqa: PLC0415
 
     store = SQLiteConnectionStore.from_settings(settings)
     try:
@@ -115,7 +115,7 @@ def _serve_stdio(settings: Settings) -> int:
 
 def _serve_http(settings: Settings) -> int:
     from server import web  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store_sqlite import SQLiteConnectionStore  # noqa: PLC0415
 
     try:
         web.check_bind(settings)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -51,10 +50,10 @@ from server.connect_guard import PageGuard, read_form
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import Connection, ConnectionStore
+from server.store import CONNECTION_NAME, Connection, ConnectionStore
 
 CALLBACK_PATH = "/oauth/callback"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "frame-ancestors 'none'; base-uri 'none'",
@@ -152,7 +151,7 @@ class ConnectPages:
         """The banner for ``?notice=…``: fixed texts, the name only if it is a valid one."""
         kind = query.get("notice", "")
         name = query.get("name", "")
-        name = name if _NAME.fullmatch(name) else ""
+        name = name if CONNECTION_NAME.fullmatch(name) else ""
         if kind == "connected" and name:
             conn = self._store.get(name)
             if conn is None:
@@ -315,7 +314,7 @@ class ConnectPages:
 
     def _named(self, form: Mapping[str, str]) -> Connection | None:
         name = form.get("name", "")
-        return self._store.get(name) if _NAME.fullmatch(name) else None
+        return self._store.get(name) if CONNECTION_NAME.fullmatch(name) else None
 
     async def _revoke(self, conn: Connection) -> bool:
         token = conn.refresh_token or conn.access_token

@@ -51,7 +51,8 @@ from server.actions import ActionFileError
 from server.actions_cli import EXAMPLE_FILE, print_problems
 from server.errors import CallforceError
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec
 
 CONNECTION = "demo"

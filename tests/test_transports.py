@@ -23,7 +23,8 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import __version__, cli, web
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID = "callforce-demo"

@@ -24,7 +24,7 @@ from server.app import build_server
 from server.describe import DescribeCache
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 from server.toolkit import Expose
 from tests.tools import conftest as tool_fixtures
 from tests.tools.conftest import Tools, serving

@@ -20,7 +20,7 @@ from server.actions import load_actions
 from server.actions_cli import EXAMPLE_FILE
 from server.demo import run_demo
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 from tests.actions.conftest import EXAMPLE_TOOLS, write_actions
 from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, CONNECTION, connect
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from server.errors import CallforceError
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 
 
 async def run(folder: Path, name: str, rounds: int) -> list[str]:

@@ -18,7 +18,7 @@ from server.connect_errors import ConnectFailed, failure_text
 from server.connect_flow import ATTEMPT_TTL_SECONDS, ConnectFlow
 from server.connect_targets import default_name, my_domain_login_url
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 
 from .conftest import (
     APP_URL,

@@ -19,7 +19,7 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server.connect_flow import ConnectFlow
 from server.settings import Settings
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 
 from .conftest import APP_URL, CLIENT_ID, CLIENT_SECRET, make_settings, query_of, salesforce_answer
 

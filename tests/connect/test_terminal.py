@@ -20,7 +20,8 @@ from bench._harness import free_port
 from emulator.server import BackgroundEmulator
 from server import cli, connect_cli
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 
 from .conftest import DEMO_USER, make_settings, query_of, salesforce_answer
 

@@ -20,7 +20,8 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import AuthKind, Connection, SQLiteConnectionStore
+from server.store import AuthKind, Connection
+from server.store_sqlite import SQLiteConnectionStore
 from tests.jwt_keys import write_jwt_key
 
 DEMO_USER = "demo@callforce.dev"

@@ -14,7 +14,7 @@ from emulator.server import BackgroundEmulator
 from server.describe import DescribeCache
 from server.errors import UnknownObject
 from server.salesforce import SalesforceClient
-from server.store import SQLiteConnectionStore
+from server.store_sqlite import SQLiteConnectionStore
 from tests.server.conftest import (
     API,
     connect_demo,

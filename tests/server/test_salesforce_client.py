@@ -33,7 +33,8 @@ from server.errors import (
 )
 from server.salesforce import SalesforceClient
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 from tests.server.conftest import (
     API,
     add_fault,

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from server.errors import ConnectionNotFound
 from server.settings import Settings
-from server.store import DB_FILE, Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import DB_FILE, SQLiteConnectionStore
 
 ACCESS = "00D5g000004CFDe!AQplaintext-access-token-0123456789"
 REFRESH = "5Aep861plaintext-refresh-token-0123456789"

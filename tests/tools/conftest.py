@@ -30,7 +30,8 @@ from emulator.server import BackgroundEmulator
 from server import auth
 from server.app import build_server
 from server.settings import Settings
-from server.store import Connection, SQLiteConnectionStore
+from server.store import Connection
+from server.store_sqlite import SQLiteConnectionStore
 
 DEMO_USER = "demo@callforce.dev"
 DEMO_PASSWORD = "demo"

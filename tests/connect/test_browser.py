@@ -109,13 +109,17 @@ async def start(page: Page, app: BackgroundApp, environment: str, name: str) -> 
 
 
 async def screenshot(page: Page, name: str, *, for_docs: bool) -> None:
-    """Desktop and phone-width screenshots into test-artifacts/ (and the docs when asked)."""
+    """Desktop and phone-width screenshots into test-artifacts/ (and the docs when asked); the
+    page fits a phone's width."""
     ARTIFACTS.mkdir(exist_ok=True)
     await page.set_viewport_size(DESKTOP)
     desktop = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(desktop), full_page=True)
     await page.set_viewport_size(PHONE)
     await page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=True)
+    # At a phone's width nothing sticks out sideways: no horizontal scrolling.
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} is {overflow}px wider than a phone's screen"
     await page.set_viewport_size(DESKTOP)
     if for_docs and os.environ.get("CALLFORCE_UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -55,12 +55,12 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import SecretStr
 
 from bench._harness import DEMO_CLIENT, emulator_process, password_token
-from server import auth
-from server.action_serving import load_action_specs
+from server.actions.serving import load_action_specs
 from server.app import build_server
+from server.salesforce import grants
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/services/data/v62.0"
@@ -427,7 +427,7 @@ def stdio_startup(home: Path, spawns: int) -> Figures:
 async def connect(settings: Settings, store: SQLiteConnectionStore, base: str) -> None:
     """The default connection: the client credentials grant, renewed the same way."""
     async with httpx.AsyncClient() as http:
-        tokens = await auth.client_credentials(
+        tokens = await grants.client_credentials(
             http,
             login_url=base,
             client_id=DEMO_CLIENT["client_id"],

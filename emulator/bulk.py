@@ -47,10 +47,10 @@ from starlette.routing import BaseRoute, Route
 from emulator.errors import SalesforceError, json_parser_error, not_found
 from emulator.field_values import DATETIME_FORMAT
 from emulator.ids import normalize
-from emulator.request_context import api_version, org_of, session_of
+from emulator.request_context import api_version, org_of, read_json, session_of
 from emulator.responses import empty_response, json_response
 from emulator.schema import ObjectSchema
-from emulator.sobjects import AnyMethod, major_version, not_allowed, read_body
+from emulator.sobjects import AnyMethod, major_version, not_allowed
 from emulator.store import Batch
 from emulator.validation import TEXT, external_id_field, read_value
 from emulator.writes import Writer, rule_book
@@ -195,7 +195,7 @@ async def jobs_root(request: Request) -> Response:
         return json_response(request, {"done": True, "records": records, "nextRecordsUrl": None})
     if request.method != "POST":
         raise not_allowed("GET,POST")
-    body = await read_body(request)
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise json_parser_error("The job definition must be a JSON object")
     job = _new_job(request, body)
@@ -275,7 +275,7 @@ async def job_root(request: Request) -> Response:
         return empty_response(204)
     if request.method != "PATCH":
         raise not_allowed("GET,PATCH,DELETE")
-    body = await read_body(request)
+    body = await read_json(request)
     state = body.get("state") if isinstance(body, dict) else None
     if state == "UploadComplete" and job.state == "Open":
         job.state = "UploadComplete"
@@ -438,7 +438,7 @@ def _process_row(
                 f"Record has {len(row)} columns but the header has {len(job.header)}",
                 [],
             )
-        body = _row_body(writer, job, columns, row)
+        body = _row_body(job, columns, row)
         given_id = str(body.get("Id") or "")
         record_id, created = _apply(writer, batch, job, body)
     except SalesforceError as exc:
@@ -454,7 +454,7 @@ def _process_row(
 
 
 def _row_body(
-    writer: Writer, job: IngestJob, columns: list[tuple[str, str | None] | None], row: list[str]
+    job: IngestJob, columns: list[tuple[str, str | None] | None], row: list[str]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for column, cell in zip(columns, row, strict=True):
@@ -484,19 +484,7 @@ def _apply(writer: Writer, batch: Batch, job: IngestJob, body: dict[str, Any]) -
     if given is None:
         verb = "an update" if job.operation == "update" else "a delete"
         raise SalesforceError(400, "MISSING_ARGUMENT", f"Id not specified in {verb} call", [])
-    id18 = normalize(str(given))
-    if id18 is None or not id18.startswith(obj.key_prefix):
-        raise SalesforceError(
-            400,
-            "MALFORMED_ID",
-            f"{obj.fields['Id'].label}: id value of incorrect type: {given}",
-            ["Id"],
-        )
-    current = writer.org.store.get(obj.name, id18, include_deleted=True)
-    if current is None:
-        raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
-    if current.get("IsDeleted"):
-        raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
+    current = writer.existing(obj, str(given))
     if job.operation == "update":
         return writer.update(batch, obj, current, body, TEXT), False
     return writer.delete(batch, obj, current), False

@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute, Route
 from emulator.errors import SalesforceError, json_parser_error, not_found
 from emulator.field_values import cannot_deserialize, json_location
 from emulator.ids import normalize
-from emulator.request_context import api_version, org_of
+from emulator.request_context import api_version, org_of, read_json
 from emulator.responses import json_response
 from emulator.schema import FieldSchema, ObjectSchema
 from emulator.sobjects import (
@@ -42,7 +42,6 @@ from emulator.sobjects import (
     field_names,
     major_version,
     not_allowed,
-    read_body,
     render_record,
     sobject_of,
 )
@@ -94,7 +93,7 @@ def _require_version(request: Request, since: int) -> None:
 
 
 async def _records_body(request: Request) -> tuple[list[dict[str, Any]], bool, bytes]:
-    body = await read_body(request)
+    body = await read_json(request)
     raw = await request.body()
     if not isinstance(body, dict):
         raise cannot_deserialize("SObjectCollection", body, lambda: json_location(raw, ()))
@@ -194,22 +193,7 @@ async def collection(request: Request) -> Response:
         key = next((k for k in record if k.lower() == "id"), None)
         if key is None or record[key] is None:
             raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
-        given = str(record[key])
-        id18 = normalize(given)
-        if id18 is None or not id18.startswith(obj.key_prefix):
-            raise SalesforceError(
-                400,
-                "MALFORMED_ID",
-                f"{obj.fields['Id'].label}: id value of incorrect type: {given}",
-                ["Id"],
-            )
-        current = writer.org.store.get(obj.name, id18, include_deleted=True)
-        if current is None:
-            raise SalesforceError(
-                400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []
-            )
-        if current.get("IsDeleted"):
-            raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
+        current = writer.existing(obj, str(record[key]))
         return {"id": writer.update(batch, obj, current, record, origin)}
 
     return _save_all(request, records, all_or_none, raw, save_one)
@@ -289,7 +273,7 @@ async def retrieve(request: Request) -> Response:
         ids_text = request.query_params.get("ids", "")
         fields_text = request.query_params.get("fields", "")
     elif request.method == "POST":
-        body = await read_body(request)
+        body = await read_json(request)
         if not isinstance(body, dict):
             raise cannot_deserialize("SObjectCollection", body, lambda: "[line:1, column:1]")
         ids_text, fields_text = _joined(body.get("ids")), _joined(body.get("fields"))

@@ -28,7 +28,6 @@ TEXT_TYPES = frozenset(
     }
 )
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
-ID_TYPES = frozenset({"id", "reference"})
 
 
 @dataclass(frozen=True, slots=True)

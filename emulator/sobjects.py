@@ -41,7 +41,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from emulator.errors import SalesforceError, json_parser_error, not_found
+from emulator.errors import SalesforceError, not_found
 from emulator.field_values import cannot_deserialize, json_location
 from emulator.ids import is_well_formed
 from emulator.request_context import api_version, org_of, read_json
@@ -98,18 +98,9 @@ def record_url(request: Request, obj: ObjectSchema, record_id: str) -> str:
     return f"/services/data/v{api_version(request)}/sobjects/{obj.name}/{record_id}"
 
 
-async def read_body(request: Request) -> Any:
-    """:func:`~emulator.request_context.read_json`, also turning the ValueError Python raises
-    for an integer literal over 4,300 digits into JSON_PARSER_ERROR rather than a 500."""
-    try:
-        return await read_json(request)
-    except ValueError:
-        raise json_parser_error("Number value length exceeds the maximum allowed") from None
-
-
 async def json_object(request: Request, type_name: str) -> tuple[dict[str, Any], bytes]:
     """The body as a JSON object (and its raw bytes, for error positions)."""
-    body = await read_body(request)
+    body = await read_json(request)
     raw = await request.body()
     if not isinstance(body, dict):
         raise cannot_deserialize(type_name, body, lambda: json_location(raw, ()))

@@ -212,6 +212,23 @@ class Writer:
             raise not_found()
         return self.update(batch, obj, current, body, origin), False
 
+    def existing(self, obj: ObjectSchema, given: str) -> Record:
+        """The live record of ``obj`` with the id ``given``, for an update or delete by id (a
+        collection record, a bulk row): ``MALFORMED_ID`` when ``given`` is no id of ``obj``,
+        ``INVALID_CROSS_REFERENCE_KEY`` when no such record exists, ``ENTITY_IS_DELETED`` when it
+        is in the recycle bin."""
+        id18 = normalize(given)
+        if id18 is None or not id18.startswith(obj.key_prefix):
+            raise malformed_id(obj.fields["Id"], given)
+        current = self.org.store.get(obj.name, id18, include_deleted=True)
+        if current is None:
+            raise SalesforceError(
+                400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []
+            )
+        if current.get("IsDeleted"):
+            raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
+        return current
+
     def delete(self, batch: Batch, obj: ObjectSchema, current: Record) -> str:
         """Soft-delete the live record ``current`` and its cascade-delete children; its id."""
         _check_operation(obj, obj.deletable, "deleted")

@@ -1,17 +1,18 @@
 """The MCP server: a typed lifespan holding the shared services, and the tools registered on it.
 
-:func:`build_server` makes an ``MCPServer[AppState]``; nothing happens at import. The lifespan
+:func:`build_server` makes an ``MCPServer[Services]``; nothing happens at import. The lifespan
 (once per process over stdio or HTTP, once per in-process ``Client``) opens the connection store
-(unless one is given), ONE :class:`~server.salesforce.SalesforceClient` (one pooled
+(unless one is given), ONE :class:`~server.salesforce.client.SalesforceClient` (one pooled
 ``httpx.AsyncClient``), the describe cache and the key that signs query cursors, and closes them
-on the way out. Tools reach them through their ``ToolContext``, never through globals.
+on the way out, as one :class:`~server.toolkit.Services`. Tools reach it through their
+``ToolContext``, never through globals.
 
 Read-only mode (``read_only=True`` or ``Settings.read_only``) registers only the tools whose
 annotations say they cannot write: run_query, describe_object and connection_status.
 custom_api_call is left out too, even for GET: an Apex REST service may change data on any
 method, so a read-only server cannot vouch for it.
 
-Configured actions (``actions``: typed tools from :func:`server.action_serving.load_action_specs`)
+Configured actions (``actions``: typed tools from :func:`server.actions.serving.load_action_specs`)
 are served after the generic tools, filtered the same way, and ``Settings.expose`` can narrow
 the list to the actions only or to reads only. When ``Settings.actions`` is set, the
 lifespan also watches that file and swaps the action tools when it changes.
@@ -24,18 +25,17 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__
-from server.describe import DescribeCache
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
+from server.salesforce.describe_cache import DescribeCache
 from server.settings import Settings
-from server.store import ConnectionStore
-from server.store_sqlite import SQLiteConnectionStore
-from server.toolkit import ToolSpec, register, select_tools
+from server.store.interface import ConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
+from server.toolkit import Services, ToolSpec, register, select_tools
 from tools import ALL_TOOLS
 
 INSTRUCTIONS = """\
@@ -59,24 +59,13 @@ callforce lets you read and change records in the caller's Salesforce org during
 READ_ONLY_NOTE = "\nThis server is read-only: it can look records up but cannot change them.\n"
 
 
-@dataclass(frozen=True, slots=True)
-class AppState:
-    """What the lifespan provides to every tool call (see :class:`server.toolkit.Services`)."""
-
-    settings: Settings
-    store: ConnectionStore
-    client: SalesforceClient
-    describe: DescribeCache
-    cursor_key: bytes
-
-
 def build_server(
     settings: Settings,
     *,
     read_only: bool = False,
     store: ConnectionStore | None = None,
     actions: Sequence[ToolSpec[Any, Any]] = (),
-) -> MCPServer[AppState]:
+) -> MCPServer[Services]:
     """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown.
 
     ``actions`` are the configured action tools, already checked against the org.
@@ -84,27 +73,27 @@ def build_server(
     read_only = read_only or settings.read_only
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+    async def lifespan(_: MCPServer[Services]) -> AsyncIterator[Services]:
         owned = store is None
         connections = store
         if connections is None:  # opening creates the home, the key file and the schema
             connections = await asyncio.to_thread(SQLiteConnectionStore.from_settings, settings)
         try:
             async with SalesforceClient(settings, connections) as client:
-                state = AppState(
+                services = Services(
                     settings=settings,
                     store=connections,
                     client=client,
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=secrets.token_bytes(32),
                 )
-                async with _watching(server, state, read_only=read_only):
-                    yield state
+                async with _watching(server, services, read_only=read_only):
+                    yield services
         finally:
             if owned:
                 connections.close()
 
-    server = MCPServer[AppState](
+    server = MCPServer[Services](
         "callforce",
         title="callforce",
         description="Salesforce actions for AI voice agents.",
@@ -115,29 +104,56 @@ def build_server(
         # every Salesforce URL (queries and external ids are caller data).
         log_level="WARNING",
     )
+    _serve_tools_only(server)
     for spec in select_tools(ALL_TOOLS, actions, read_only=read_only, expose=settings.expose):
         register(server, spec)
     return server
 
 
+#: What MCPServer always answers, and so advertises, though callforce has none of it.
+_UNSERVED_METHODS = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+)
+
+
+def _serve_tools_only(server: MCPServer[Services]) -> None:
+    """Declare only the capabilities callforce serves: tools.
+
+    MCPServer registers prompt and resource handlers whether or not there are any, and the SDK
+    derives the advertised capabilities from the registered handlers; with them gone, clients
+    see no empty prompts/resources capability, and such a request is "method not found".
+    The SDK has no public way to drop a handler (mcp 2.3); tests/test_transports.py checks the
+    capabilities, so an SDK change that breaks this is seen at once.
+    """
+    handlers = server._lowlevel_server._request_handlers  # private: no public API, see above
+    for method in _UNSERVED_METHODS:
+        handlers.pop(method, None)
+
+
 @contextlib.asynccontextmanager
 async def _watching(
-    server: MCPServer[AppState], state: AppState, *, read_only: bool
+    server: MCPServer[Services], services: Services, *, read_only: bool
 ) -> AsyncIterator[None]:
     """Reload the action file when it changes, while the server runs (if there is one)."""
-    settings = state.settings
+    settings = services.settings
     if settings.actions is None or settings.actions_reload_seconds <= 0:
         yield
         return
     # Imported here: a server without actions does not pay for the templating machinery.
-    from server.action_serving import watch_actions  # noqa: PLC0415
+    from server.actions.serving import watch_actions  # noqa: PLC0415
 
     watcher = asyncio.create_task(
         watch_actions(
             server,
             settings.actions,
-            client=state.client,
-            describe=state.describe,
+            client=services.client,
+            describe=services.describe,
             read_only=read_only,
             expose=settings.expose,
             interval=settings.actions_reload_seconds,

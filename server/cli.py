@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.store_sqlite import SQLiteConnectionStore
+    from server.store.sqlite import SQLiteConnectionStore
 
 
 def _emulator(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,14 +92,14 @@ def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | in
     """The checked action tools of ``settings.actions`` (none without one), else a status."""
     if settings.actions is None:
         return []
-    from server.actions_cli import prepare  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.actions.cli import prepare  # noqa: PLC0415 - keep `callforce` start-up light
 
     return prepare("callforce serve", settings, store, settings.actions, sys.stderr)
 
 
 def _serve_stdio(settings: Settings) -> int:
     from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store_sqlite import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
 
     store = SQLiteConnectionStore.from_settings(settings)
     try:
@@ -115,7 +115,7 @@ def _serve_stdio(settings: Settings) -> int:
 
 def _serve_http(settings: Settings) -> int:
     from server import web  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store_sqlite import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
 
     try:
         web.check_bind(settings)
@@ -145,13 +145,13 @@ def _serve_http(settings: Settings) -> int:
 
 
 def _actions_check(args: argparse.Namespace, settings: Settings) -> int:
-    from server.actions_cli import check  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.actions.cli import check  # noqa: PLC0415 - keep `callforce` start-up light
 
     return check(args, settings)
 
 
 def _actions_example(args: argparse.Namespace, settings: Settings) -> int:
-    from server.actions_cli import example  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.actions.cli import example  # noqa: PLC0415 - keep `callforce` start-up light
 
     return example(args, settings)
 
@@ -163,19 +163,19 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _connect(args: argparse.Namespace, settings: Settings) -> int:
-    from server.connect_cli import connect  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.connect.terminal import connect  # noqa: PLC0415 - keep `callforce` start-up light
 
     return connect(args, settings)
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from server.connect_cli import status  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.connect.terminal import status  # noqa: PLC0415 - keep `callforce` start-up light
 
     return status(settings)
 
 
 def _disconnect(args: argparse.Namespace, settings: Settings) -> int:
-    from server.connect_cli import disconnect  # noqa: PLC0415 - keep `callforce` start-up light
+    from server.connect.terminal import disconnect  # noqa: PLC0415 - keep `callforce` start-up light
 
     return disconnect(args.name, settings)
 

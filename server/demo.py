@@ -45,14 +45,15 @@ from pydantic import SecretStr
 
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
-from server import auth, web
-from server.action_serving import load_action_specs
-from server.actions import ActionFileError
-from server.actions_cli import EXAMPLE_FILE, print_problems
+from server import web
+from server.actions.cli import EXAMPLE_FILE, print_problems
+from server.actions.model import ActionFileError
+from server.actions.serving import load_action_specs
 from server.errors import CallforceError
+from server.salesforce import grants
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec
 
 CONNECTION = "demo"
@@ -65,7 +66,7 @@ async def connect_demo(
     """Connect the emulator's demo user as the default connection ``demo``."""
     config = emulator.org.config
     async with httpx.AsyncClient(timeout=10) as http:
-        tokens = await auth.password(
+        tokens = await grants.password(
             http,
             login_url=emulator.base_url,
             client_id=config.client_id,

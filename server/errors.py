@@ -1,24 +1,32 @@
 # ruff: noqa: N818 - the names say what happened (NotFound, Timeout); "Error" would only add noise
 """callforce's exceptions: one tree, each with a ``message`` that is safe to show an agent.
 
-The tools layer turns a :class:`CallforceError` into an MCP ``ToolError`` carrying ``message``,
-at one boundary. A message never holds a token, a file path or a traceback; it says what
-happened and, where it can, what to do next. ``str(error) == error.message``.
+Every room raises these (values, store, salesforce, tools, actions, connect); only the
+toolkit's boundary (:func:`server.toolkit.error_boundary`) turns one into the MCP SDK's
+``ToolError``, carrying :meth:`CallforceError.for_agent`. A message never holds a token, a file
+path or a traceback; it says what happened and, where it can, what to do next.
+``str(error) == error.message``.
 
 ::
 
     CallforceError
+    ├── InvalidArguments          the tool's arguments cannot be used as given; nothing was sent
+    │   └── ValueCoercionError    values that do not fit their fields (server.values.problems)
     ├── ConnectionNotFound        no connection by that name (names the known ones)
     ├── NeedsReconnect            the org must be connected again (refresh refused, 401 after it)
     ├── OAuthFailure              the token endpoint said no: ``error`` + ``error_description``
     ├── InvalidInstanceUrl        a token response pointed at a host we do not send tokens to
     ├── StoredTokenUnreadable     a stored token does not decrypt (key changed, row tampered)
     ├── RequestRefused            callforce will not send this request (path off the instance …)
+    ├── SeveralMatches            an upsert's key matched several records; nothing was written
+    ├── RenderError               an action's template could not be filled (server.actions)
+    ├── ConnectFailed             a sign-in attempt failed (server.connect.errors)
     ├── Timeout                   Salesforce did not answer within the call deadline
     ├── TransportError            Salesforce could not be reached
     ├── OutcomeUnknown            a write was sent, then the connection dropped
     └── SalesforceAPIError        Salesforce answered an error: status, error_code, fields
         ├── InvalidRequest        400 and the other 4xx: MALFORMED_QUERY, INVALID_FIELD, …
+        │   └── StaleDescribe     a field we believed in is gone; the describe was dropped
         ├── SessionInvalid        401 INVALID_SESSION_ID (surfaces only when refresh is impossible)
         ├── Forbidden             403
         │   └── RequestLimitExceeded   403 REQUEST_LIMIT_EXCEEDED
@@ -46,7 +54,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 #: Longest Salesforce message carried into an error (SOQL errors echo the whole query).
 _MAX_MESSAGE = 1500
@@ -61,6 +69,22 @@ class CallforceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def for_agent(self) -> str:
+        """What the agent reads when this ends a tool call (the message, unless a kind adds)."""
+        return self.message
+
+    def with_message(self, message: str) -> Self:
+        """The same error (kind, codes, fields) said differently, e.g. in a tool's own words."""
+        # Not copy.copy: that re-runs __init__ with ``args``, which most kinds do not take.
+        clone = type(self).__new__(type(self), message)
+        clone.__dict__.update(self.__dict__)
+        clone.message = message
+        return clone
+
+
+class InvalidArguments(CallforceError):
+    """The tool's arguments cannot be used as given; nothing was sent. Says what to fix."""
 
 
 class ConnectionNotFound(CallforceError):
@@ -131,7 +155,18 @@ class StoredTokenUnreadable(CallforceError):
 
 
 class RequestRefused(CallforceError):
-    """callforce will not send this request (it would leave the instance or the API)."""
+    """callforce will not send this request (it would leave the instance or the API).
+
+    ``reason`` says what is wrong with it, e.g. "the endpoint cannot contain '#'".
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"callforce refused the request, nothing was sent: {reason}")
+
+
+class SeveralMatches(CallforceError):
+    """An upsert's external id matched several records (Salesforce's 300); nothing was written."""
 
 
 class Timeout(CallforceError):
@@ -191,6 +226,24 @@ class SalesforceAPIError(CallforceError):
 
 class InvalidRequest(SalesforceAPIError):
     """400 family: the request is wrong (query, field, value); ``error_code`` says how."""
+
+    @property
+    def unknown_field(self) -> bool:
+        """Salesforce says a field does not exist (a cached describe may be stale)."""
+        return self.error_code == "INVALID_FIELD" or "No such column" in self.salesforce_message
+
+
+class StaleDescribe(InvalidRequest):
+    """Salesforce rejected a field our cached describe listed; the describe has been dropped."""
+
+    @classmethod
+    def after(cls, error: InvalidRequest, sobject: str) -> StaleDescribe:
+        """The stale-describe error for ``error`` (INVALID_FIELD or "No such column")."""
+        stale = cls(error.status, error.error_code, error.salesforce_message, error.fields)
+        return stale.with_message(
+            f"{error.message} callforce's list of {sobject} fields was out of date and has been "
+            f"refreshed: check the field names with describe_object and call again."
+        )
 
 
 class SessionInvalid(SalesforceAPIError):

@@ -1,4 +1,5 @@
-"""The shared machinery of callforce's tools: safety presets, one error boundary, registration.
+"""The shared machinery of callforce's tools: services, safety presets, one error boundary,
+registration. The only module that turns an error into the MCP SDK's ``ToolError``.
 
 A tool is a :class:`ToolSpec`: a name and title, a description an LLM can follow, one of the
 annotation presets below, a pydantic model of its arguments, a pydantic model of its result,
@@ -7,12 +8,18 @@ argument model into a *flat* signature (one top-level parameter per field, with 
 description, bounds and examples), so the JSON schema an agent sees and the validation the SDK
 runs come from the same model; the model is validated again inside, so model-level rules run.
 
-**Errors.** Only ``ToolError`` text reaches an MCP client (anything else is sanitised to
-"Error executing tool X"), so every handler runs inside :func:`error_boundary`:
+**What a handler gets**: a :class:`ToolContext` — the process's :class:`Services` (built once
+by the lifespan in :mod:`server.app`) and the call's progress reporter.
 
-- :class:`~server.errors.CallforceError` → its ``message`` (safe by construction);
-- :class:`~server.values.ValueCoercionError` → "Nothing was sent …" and one line per problem;
-- :class:`pydantic.ValidationError` raised by our own code → one line per error, no input echo;
+**Errors.** Only ``ToolError`` text reaches an MCP client (anything else is sanitised to
+"Error executing tool X"). Tools and actions raise :class:`~server.errors.CallforceError`
+kinds; every handler runs inside :func:`error_boundary`, which sends:
+
+- a :class:`~server.errors.CallforceError` → its :meth:`~server.errors.CallforceError.for_agent`
+  text (safe by construction; for a value coercion: "Nothing was sent …" and one line per
+  problem);
+- a :class:`pydantic.ValidationError` raised by our own code → one line per error, no input
+  echo;
 - anything else → logged server-side with its traceback, and the agent gets only
   :data:`INTERNAL_ERROR`.
 
@@ -34,25 +41,28 @@ replaces field values), as opposed to only adding.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import operator
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import ZoneInfo
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
-from server.describe import DescribeCache
 from server.errors import CallforceError
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
+from server.salesforce.describe_cache import DescribeCache
+from server.salesforce.fields import ObjectInfo
 from server.settings import Settings
-from server.store import ConnectionStore
-from server.values import ValueCoercionError
+from server.store.interface import ConnectionStore
+from server.values import Operation, coerce_record
 
 logger = logging.getLogger("callforce.tools")
 
@@ -103,29 +113,12 @@ ObjectArg = Annotated[
 # -- what a handler gets ---------------------------------------------------------------------
 
 
-class Services(Protocol):
-    """What the server's lifespan provides to tools (``server.app.AppState`` is one)."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def store(self) -> ConnectionStore: ...
-    @property
-    def client(self) -> SalesforceClient: ...
-    @property
-    def describe(self) -> DescribeCache: ...
-    @property
-    def cursor_key(self) -> bytes: ...
-
-
-ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
-
-
 @dataclass(frozen=True, slots=True)
-class ToolContext:
-    """One call's dependencies: the process-wide services and the call's progress reporter.
+class Services:
+    """What the server's lifespan builds once per process and every tool call shares.
 
-    ``report_progress`` is a no-op when the client did not ask for progress.
+    ``cursor_key`` signs run_query's cursors (a cursor is valid only on the server that issued
+    it).
     """
 
     settings: Settings
@@ -133,6 +126,38 @@ class ToolContext:
     client: SalesforceClient
     describe: DescribeCache
     cursor_key: bytes
+
+    def coerce(
+        self,
+        info: ObjectInfo,
+        data: Mapping[str, Any],
+        operation: Operation,
+        *,
+        external_id_field: str | None = None,
+    ) -> dict[str, Any]:
+        """``data`` as Salesforce's JSON body for ``operation``, read in the settings' time
+        zone and date order (:func:`server.values.coerce_record`)."""
+        return coerce_record(
+            info,
+            data,
+            operation=operation,
+            tz=ZoneInfo(self.settings.time_zone),
+            date_order=self.settings.date_order,
+            external_id_field=external_id_field,
+        )
+
+
+ProgressFn = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """One call: the process's services and the call's progress reporter.
+
+    ``report_progress`` is a no-op when the client did not ask for progress.
+    """
+
+    services: Services
     report_progress: ProgressFn
 
 
@@ -183,12 +208,6 @@ def select_tools(
 # -- the error boundary ----------------------------------------------------------------------
 
 
-def coercion_message(error: ValueCoercionError) -> str:
-    """The agent-facing text of a coercion failure: nothing was sent, then each problem."""
-    lines = "\n".join(f"- {problem.message}" for problem in error.problems)
-    return f"Nothing was sent to Salesforce. Fix these and call again:\n{lines}"
-
-
 def validation_message(error: ValidationError) -> str:
     """One line per pydantic error, naming where; the rejected input is not echoed."""
     lines = []
@@ -204,12 +223,8 @@ def error_boundary(tool: str) -> Iterator[None]:
     """Turn what a tool raises into a ``ToolError`` an agent may read (see the module doc)."""
     try:
         yield
-    except ToolError:
-        raise
-    except ValueCoercionError as exc:
-        raise ToolError(coercion_message(exc)) from None
     except CallforceError as exc:
-        raise ToolError(exc.message) from None
+        raise ToolError(exc.for_agent()) from None
     except ValidationError as exc:
         raise ToolError(validation_message(exc)) from None
     except Exception:
@@ -248,15 +263,7 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
 
     async def call(ctx: Context[Any, Any], **arguments: Any) -> BaseModel:
         with error_boundary(spec.name):
-            services: Services = ctx.request_context.lifespan_context
-            tool_ctx = ToolContext(
-                settings=services.settings,
-                store=services.store,
-                client=services.client,
-                describe=services.describe,
-                cursor_key=services.cursor_key,
-                report_progress=ctx.report_progress,
-            )
+            tool_ctx = ToolContext(ctx.request_context.lifespan_context, ctx.report_progress)
             args = spec.arguments.model_validate(arguments)
             result: BaseModel = await spec.handler(tool_ctx, args)
             return result
@@ -277,3 +284,9 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
         annotations=spec.annotations,
         structured_output=True,
     )
+
+
+def unregister(server: MCPServer[Any], name: str) -> None:
+    """Remove the tool ``name`` from ``server``; nothing happens when it is not there."""
+    with contextlib.suppress(ToolError):  # the SDK's way of saying "no such tool"
+        server.remove_tool(name)

@@ -4,7 +4,7 @@ page at ``/``.
 :func:`build_app` mounts the MCP server's ``streamable_http_app()`` last (it matches every path)
 and runs its ``session_manager.run()`` — which also enters the server's own lifespan — in the
 Starlette lifespan. :func:`routes` builds the route list: health, the connect page
-(:func:`server.connect_web.connect_routes`), any ``extra`` routes, then the MCP mount.
+(:func:`server.connect.pages.connect_routes`), any ``extra`` routes, then the MCP mount.
 
 Security, in the order a request meets it:
 
@@ -19,7 +19,7 @@ Security, in the order a request meets it:
    and the header is removed before the request goes further: a client's token never reaches a
    tool, so it can never be forwarded to Salesforce. The connect page at ``/`` asks for the same
    tokens — as a bearer header, or entered once on its sign-in form for a cookie — except on its
-   OAuth callback, which only a ``state`` it issued can use (:mod:`server.connect_web`).
+   OAuth callback, which only a ``state`` it issued can use (:mod:`server.connect.pages`).
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server import __version__
 from server.app import build_server
-from server.auth import is_loopback_host
-from server.connect_web import connect_routes
+from server.connect.pages import connect_routes
+from server.salesforce.instances import is_loopback_host
 from server.settings import Settings
-from server.store import ConnectionStore
+from server.store.interface import ConnectionStore
 from server.toolkit import ToolSpec
 
 MCP_PATH = "/mcp"
@@ -190,7 +190,7 @@ def routes(
 ) -> list[BaseRoute]:
     """Every route, in matching order: health, the connect page, ``extra``, then the MCP mount.
 
-    The connect page (:mod:`server.connect_web`: ``/``, its forms, ``/oauth/callback``) guards
+    The connect page (:mod:`server.connect.pages`: ``/``, its forms, ``/oauth/callback``) guards
     itself: the same API tokens as a bearer header or a sign-in cookie. Wrap ``extra`` routes
     that need the API tokens with :func:`protect`. The mount comes last: it matches any path.
     """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,11 +11,10 @@ from emulator.app import create_app
 from emulator.config import EmulatorConfig
 from emulator.org import Org
 from emulator.seed import seeder_for
+from tests.helpers.emulator import API, BASE_URL
 
-#: Where the recorded real Salesforce answers live (absent outside the workplace).
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "salesforce"
-BASE_URL = "http://127.0.0.1:8787"
-API = "/services/data/v62.0"
+# Re-exported for modules that still import them from here; their home is tests.helpers.emulator.
+__all__ = ["API", "BASE_URL"]
 
 
 @pytest.fixture
@@ -50,11 +48,3 @@ async def anon_client(org: Org) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(org=org))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
         yield http
-
-
-@pytest.fixture
-def shared_dir() -> Path:
-    """The shared Salesforce recordings; tests that need them skip when they are absent."""
-    if not SHARED.is_dir():
-        pytest.skip("../shared/salesforce (the recorded real responses) is not on this machine")
-    return SHARED

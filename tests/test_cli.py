@@ -18,8 +18,8 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import cli
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 from tests.jwt_keys import write_jwt_key
 
 CLIENT_ID = "callforce-demo"

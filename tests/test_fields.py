@@ -1,4 +1,4 @@
-"""server.fields: the typed view of a describe, read from the emulator's real-derived metadata."""
+"""server.salesforce.fields: the typed view of a describe, from the emulator's derived metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from server.fields import FieldInfo, ObjectInfo
+from server.salesforce.fields import FieldInfo, ObjectInfo
 
 METADATA = Path(__file__).resolve().parents[1] / "emulator" / "metadata"
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,3 +86,57 @@ def test_readme_settings_table_lists_every_setting() -> None:
     section = (ROOT / "README.md").read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"`CALLFORCE_([A-Z_]+)`", section))
     assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def _third_party_imports(*folders: str) -> dict[str, str]:
+    """Top-level third-party modules imported under ``folders``: module → first importer."""
+    ours = {"server", "tools", "emulator", "tests", "bench", "scripts"}
+    found: dict[str, str] = {}
+    for folder in folders:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in ours and top not in sys.stdlib_module_names:
+                        found.setdefault(top, str(path.relative_to(ROOT)))
+    return found
+
+
+def _declared(*groups: str) -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = list(project["dependencies"])
+    for group in groups:
+        specs += project["optional-dependencies"][group]
+    return {re.split(r"[\[<>=!~; ]", spec, maxsplit=1)[0].lower() for spec in specs}
+
+
+def _undeclared(imports: dict[str, str], declared: set[str]) -> list[str]:
+    distributions = importlib.metadata.packages_distributions()
+    return sorted(
+        f"{module} (imported by {importer})"
+        for module, importer in imports.items()
+        if not {d.lower() for d in distributions.get(module, [module])} & declared
+    )
+
+
+def test_every_imported_package_is_a_declared_dependency() -> None:
+    """The packages import only declared dependencies; tests and benchmarks add the test
+    extra's (nothing arrives only because another package happens to pull it in)."""
+    assert _undeclared(_third_party_imports("server", "tools", "emulator"), _declared()) == []
+    assert _undeclared(_third_party_imports("tests", "bench"), _declared("test")) == []
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml reads the version from server/__init__.py; the installed metadata agrees."""
+    from server import __version__  # noqa: PLC0415 - only this test needs it
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project
+    assert project["dynamic"] == ["version"]
+    assert importlib.metadata.version("callforce") == __version__

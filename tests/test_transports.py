@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import METHOD_NOT_FOUND
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
@@ -23,8 +24,8 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import __version__, cli, web
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID = "callforce-demo"
@@ -145,6 +146,28 @@ async def test_http_serves_tools_and_queries(settings: Settings) -> None:
     assert not result.is_error
     assert isinstance(result.structured_content, dict)
     assert result.structured_content["total_size"] == 1
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_only_the_tools_capability_is_declared(settings: Settings, mode: str) -> None:
+    """callforce has no prompts or resources: it does not advertise them, and asking for them
+    is "method not found" rather than an empty list or an error without a code."""
+    async with (
+        serving(settings) as (_, http),
+        Client(
+            streamable_http_client(str(http.base_url.join("/mcp")), http_client=http),
+            mode=mode,  # type: ignore[arg-type]
+        ) as client,
+    ):
+        capabilities = client.server_capabilities
+        assert capabilities.tools is not None
+        assert capabilities.prompts is None
+        assert capabilities.resources is None
+        asks = (client.list_prompts, lambda: client.get_prompt("x"), client.list_resources)
+        for ask in asks:
+            with pytest.raises(MCPError) as refused:
+                await ask()
+            assert refused.value.error.code == METHOD_NOT_FOUND
 
 
 async def test_health_and_status_page(settings: Settings) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from emulator import ids
-from server.fields import FieldInfo, ObjectInfo
+from server.salesforce.fields import FieldInfo, ObjectInfo
 from server.values import (
     FieldProblem,
     Operation,

@@ -17,18 +17,19 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, model_validator
 
 from server.errors import (
     CallforceError,
+    InvalidArguments,
     InvalidRequest,
     NeedsReconnect,
     OutcomeUnknown,
     SalesforceAPIError,
     Timeout,
 )
-from server.fields import ObjectInfo
+from server.salesforce import collections
+from server.salesforce.fields import ObjectInfo
 from server.toolkit import (
     DESTRUCTIVE,
     ConnectionArg,
@@ -37,10 +38,9 @@ from server.toolkit import (
     ToolSpec,
 )
 from server.values import FieldProblem, ValueCoercionError, parse_id
-from tools.writing import answer_json, coerce, is_unknown_field
 
 MAX_RECORDS = 10_000
-CHUNK = 200
+CHUNK = collections.MAX_RECORDS
 CONCURRENT_REQUESTS = 4
 Operation = Literal["insert", "update", "upsert"]
 
@@ -137,10 +137,11 @@ def _prepare(
     ctx: ToolContext, info: ObjectInfo, args: BulkWriteArgs, record: dict[str, Any]
 ) -> dict[str, Any]:
     """The record's body for the collection request; ValueCoercionError if it cannot be sent."""
+    services = ctx.services
     if args.operation == "insert":
-        return coerce(ctx, info, record, "create")
+        return services.coerce(info, record, "create")
     if args.operation == "upsert":
-        return coerce(ctx, info, record, "upsert", external_id_field=args.external_id_field)
+        return services.coerce(info, record, "upsert", external_id_field=args.external_id_field)
     key = next((name for name in record if name.lower() == "id"), None)
     if key is None:
         raise ValueCoercionError(
@@ -151,7 +152,7 @@ def _prepare(
         message = f"Id: '{record[key]}' is not the id of a {info.name} record"
         raise ValueCoercionError([FieldProblem("Id", message)])
     rest = {name: value for name, value in record.items() if name != key}
-    return {"Id": record_id, **(coerce(ctx, info, rest, "update") if rest else {})}
+    return {"Id": record_id, **(services.coerce(info, rest, "update") if rest else {})}
 
 
 def _whole_chunk_code(exc: CallforceError) -> str:
@@ -166,26 +167,18 @@ def _whole_chunk_code(exc: CallforceError) -> str:
     return "NOT_SENT"
 
 
-def _item(index: int, body: dict[str, Any], item: Any, operation: Operation) -> RecordResult:
-    item = item if isinstance(item, dict) else {}
+def _result(
+    index: int, body: dict[str, Any], outcome: collections.RecordOutcome, operation: Operation
+) -> RecordResult:
     known_id = body.get("Id") if operation == "update" else None
-    if item.get("success") is True:
-        created = {"insert": True, "update": False}.get(operation, item.get("created"))
+    if outcome.success:
+        created = {"insert": True, "update": False}.get(operation, outcome.created)
         return RecordResult(
-            index=index,
-            success=True,
-            id=item.get("id") or known_id,
-            created=bool(created),
-            errors=[],
+            index=index, success=True, id=outcome.id or known_id, created=bool(created), errors=[]
         )
     errors = [
-        RecordError(
-            code=str(entry.get("statusCode") or entry.get("errorCode") or "UNKNOWN_ERROR"),
-            message=str(entry.get("message") or ""),
-            fields=[str(name) for name in entry.get("fields") or []],
-        )
-        for entry in item.get("errors") or [{}]
-        if isinstance(entry, dict)
+        RecordError(code=error.code, message=error.message, fields=list(error.fields))
+        for error in outcome.errors
     ]
     return RecordResult(index=index, success=False, id=known_id, created=None, errors=errors)
 
@@ -203,48 +196,39 @@ async def _send(
         "update": ("PATCH", "composite/sobjects"),
         "upsert": ("PATCH", f"composite/sobjects/{info.name}/{args.external_id_field}"),
     }[args.operation]
-    payload = {
-        "allOrNone": args.all_or_none,
-        "records": [{"attributes": {"type": info.name}, **body} for _, body in chunk],
-    }
+    client = ctx.services.client
+    payload = collections.payload(
+        info.name, [body for _, body in chunk], all_or_none=args.all_or_none
+    )
     try:
-        response = await ctx.client.request(
-            method, ctx.client.api_path(suffix), connection=conn, json=payload
+        response = await client.request(
+            method, client.api_path(suffix), connection=conn, json=payload
         )
+        outcomes = collections.results(response, len(chunk))
     except CallforceError as exc:
-        if isinstance(exc, InvalidRequest) and is_unknown_field(exc):
-            ctx.describe.invalidate(conn, info.name)
+        if isinstance(exc, InvalidRequest) and exc.unknown_field:
+            ctx.services.describe.invalidate(conn, info.name)
         error = RecordError(code=_whole_chunk_code(exc), message=exc.message, fields=[])
         return [
             RecordResult(index=index, success=False, id=None, created=None, errors=[error])
             for index, _ in chunk
         ]
-    answer = answer_json(response)
-    if not isinstance(answer, list) or len(answer) != len(chunk):
-        error = RecordError(
-            code="INVALID_RESPONSE",
-            message="Salesforce's answer did not list every record; query to see what was saved.",
-            fields=[],
-        )
-        return [
-            RecordResult(index=i, success=False, id=None, created=None, errors=[error])
-            for i, _ in chunk
-        ]
     return [
-        _item(index, body, item, args.operation)
-        for (index, body), item in zip(chunk, answer, strict=True)
+        _result(index, body, outcome, args.operation)
+        for (index, body), outcome in zip(chunk, outcomes, strict=True)
     ]
 
 
 async def bulk_write(ctx: ToolContext, args: BulkWriteArgs) -> BulkWriteResult:
     """Coerce every record, send the valid ones in concurrent chunks, report each in order."""
-    conn = ctx.client.connection_for(args.connection)
-    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
+    services = ctx.services
+    conn = services.client.connection_for(args.connection)
+    info = await services.describe.get(services.client, args.object, connection=conn.name)
     if args.operation == "upsert":
         key = info.field(args.external_id_field or "")
         if key is None or not (key.external_id or key.id_lookup):
             usable = ", ".join(f.name for f in info.fields if f.external_id or f.id_lookup)
-            raise ToolError(
+            raise InvalidArguments(
                 f"{info.name} has no external id field '{args.external_id_field}'; upsert by one "
                 f"of: {usable}. Nothing was sent."
             )

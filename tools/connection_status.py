@@ -40,7 +40,7 @@ class ConnectionStatusResult(BaseModel):
 async def connection_status(ctx: ToolContext, args: ConnectionStatusArgs) -> ConnectionStatusResult:
     """List the store's connections; no request goes to Salesforce."""
     try:
-        default: str | None = ctx.client.connection_for(None).name
+        default: str | None = ctx.services.client.connection_for(None).name
     except ConnectionNotFound:
         default = None
     connections = [
@@ -53,7 +53,7 @@ async def connection_status(ctx: ToolContext, args: ConnectionStatusArgs) -> Con
             is_default=default is not None and conn.name.lower() == default.lower(),
             last_error=conn.last_error,
         )
-        for conn in ctx.store.list()
+        for conn in ctx.services.store.list()
     ]
     return ConnectionStatusResult(connections=connections, default=default)
 

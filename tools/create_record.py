@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from server.errors import ServerError
+from server.salesforce.answers import json_or_none
 from server.toolkit import (
     WRITE,
     ConnectionArg,
@@ -14,7 +15,6 @@ from server.toolkit import (
     ToolContext,
     ToolSpec,
 )
-from tools.writing import answer_json, coerce, record_link, refresh_describe_on_unknown_field
 
 DataArg = Annotated[
     dict[str, Any],
@@ -46,20 +46,22 @@ class CreateRecordResult(BaseModel):
 
 async def create_record(ctx: ToolContext, args: CreateRecordArgs) -> CreateRecordResult:
     """Coerce against the (cached) describe, then one POST."""
-    conn = ctx.client.connection_for(args.connection)
-    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
-    body = coerce(ctx, info, args.data, "create")
-    with refresh_describe_on_unknown_field(ctx, conn.name, info.name):
-        response = await ctx.client.request(
-            "POST", ctx.client.api_path(f"sobjects/{info.name}"), connection=conn.name, json=body
+    services = ctx.services
+    conn = services.client.connection_for(args.connection)
+    info = await services.describe.get(services.client, args.object, connection=conn.name)
+    body = services.coerce(info, args.data, "create")
+    with services.describe.dropping_stale(conn.name, info.name):
+        response = await services.client.request(
+            "POST",
+            services.client.api_path(f"sobjects/{info.name}"),
+            connection=conn.name,
+            json=body,
         )
-    answer = answer_json(response)
+    answer = json_or_none(response)
     record_id = answer.get("id") if isinstance(answer, dict) else None
     if not isinstance(record_id, str):
         raise ServerError(response.status_code, "INVALID_RESPONSE", "the answer has no id")
-    return CreateRecordResult(
-        id=record_id, object=info.name, url=record_link(conn.instance_url, record_id)
-    )
+    return CreateRecordResult(id=record_id, object=info.name, url=conn.record_url(record_id))
 
 
 SPEC = ToolSpec(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.toolkit import READ, ConnectionArg, ObjectArg, ToolContext, ToolSpec
 
 #: Picklist values listed per field; the rest are counted.
@@ -67,7 +67,8 @@ def _summary(field: FieldInfo) -> FieldSummary:
 
 async def describe_object(ctx: ToolContext, args: DescribeObjectArgs) -> DescribeObjectResult:
     """The cached describe of the object (one request when not cached)."""
-    info = await ctx.describe.get(ctx.client, args.object, connection=args.connection)
+    services = ctx.services
+    info = await services.describe.get(services.client, args.object, connection=args.connection)
     return DescribeObjectResult(
         name=info.name,
         label=info.label,

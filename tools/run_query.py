@@ -22,14 +22,14 @@ import json
 import re
 from typing import Annotated, Any
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
-from server.errors import InvalidRequest
+from server.errors import InvalidArguments, InvalidRequest
+from server.salesforce.client import MIN_QUERY_BATCH
 from server.toolkit import READ, ConnectionArg, ToolContext, ToolSpec
 
 #: Rows per Salesforce batch: its minimum, and the most a page may return.
-BATCH_SIZE = 200
+BATCH_SIZE = MIN_QUERY_BATCH
 _SELECT = re.compile(r"\s*select\s", re.IGNORECASE)
 _POSITION = re.compile(r"ERROR at Row:(\d+):Column:(\d+)")
 _SIGNATURE_BYTES = 16
@@ -109,8 +109,8 @@ def encode_cursor(key: bytes, state: _CursorState) -> str:
 
 
 def decode_cursor(key: bytes, cursor: str) -> _CursorState:
-    """The state of a cursor this server issued; ToolError for anything else."""
-    refused = ToolError(
+    """The state of a cursor this server issued; InvalidArguments for anything else."""
+    refused = InvalidArguments(
         "That cursor was not issued by this callforce server (or the server restarted since); "
         "run the query again without cursor."
     )
@@ -138,9 +138,10 @@ def strip_attributes(value: Any) -> Any:
     return value
 
 
-def _query_error(exc: InvalidRequest, *, following: bool) -> ToolError:
+def _query_error(exc: InvalidRequest, *, following: bool) -> InvalidRequest:
+    """Salesforce's refusal in the words an agent can act on (the error's kind and code kept)."""
     if following and exc.error_code == "INVALID_QUERY_LOCATOR":
-        return ToolError(
+        return exc.with_message(
             "The query cursor has expired (Salesforce keeps them about 15 minutes); run the "
             "query again without cursor."
         )
@@ -148,31 +149,32 @@ def _query_error(exc: InvalidRequest, *, following: bool) -> ToolError:
     position = _POSITION.search(exc.salesforce_message)
     where = f" at row {position[1]}, column {position[2]}" if position else ""
     useful = lines[-1] if lines else "(no message)"
-    return ToolError(f"Salesforce rejected the query ({exc.error_code}{where}): {useful}")
+    return exc.with_message(f"Salesforce rejected the query ({exc.error_code}{where}): {useful}")
 
 
 async def run_query(ctx: ToolContext, args: RunQueryArgs) -> RunQueryResult:
     """One page of rows; exactly one request to Salesforce."""
+    client = ctx.services.client
     if args.cursor is not None:
-        state = decode_cursor(ctx.cursor_key, args.cursor)
+        state = decode_cursor(ctx.services.cursor_key, args.cursor)
         if args.connection and args.connection.lower() != state.c.lower():
-            raise ToolError(
+            raise InvalidArguments(
                 f"That cursor belongs to connection '{state.c}', not '{args.connection}'."
             )
     else:
         soql = args.soql.strip().rstrip(";").rstrip()
         if not _SELECT.match(soql + " "):
-            raise ToolError(
+            raise InvalidArguments(
                 "run_query runs SOQL SELECT statements only, e.g. SELECT Id, Name FROM Account "
                 "WHERE Name = 'Acme' — to change records use the create, update or upsert tools."
             )
-        conn = ctx.client.connection_for(args.connection)
+        conn = client.connection_for(args.connection)
         state = _CursorState(c=conn.name, q=soql, s=0)
     try:
         if state.u is not None:
-            batch = await ctx.client.query_more(state.u, connection=state.c)
+            batch = await client.query_more(state.u, connection=state.c)
         else:  # decode_cursor guarantees q when there is no u
-            batch = await ctx.client.query(state.q or "", connection=state.c, batch_size=BATCH_SIZE)
+            batch = await client.query(state.q or "", connection=state.c, batch_size=BATCH_SIZE)
     except InvalidRequest as exc:
         raise _query_error(exc, following=args.cursor is not None) from None
     rows = batch.get("records") or []
@@ -188,7 +190,7 @@ async def run_query(ctx: ToolContext, args: RunQueryArgs) -> RunQueryResult:
         records=[strip_attributes(row) for row in page],
         total_size=total if isinstance(total, int) else len(rows),
         done=next_state is None,
-        next_page=encode_cursor(ctx.cursor_key, next_state) if next_state else None,
+        next_page=encode_cursor(ctx.services.cursor_key, next_state) if next_state else None,
     )
 
 

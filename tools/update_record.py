@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from server.errors import NotFound
+from server.errors import InvalidArguments, NotFound
 from server.toolkit import (
     IDEMPOTENT_WRITE,
     ConnectionArg,
@@ -16,7 +15,6 @@ from server.toolkit import (
     ToolSpec,
 )
 from server.values import parse_id
-from tools.writing import coerce, refresh_describe_on_unknown_field
 
 
 class UpdateRecordArgs(BaseModel):
@@ -55,24 +53,25 @@ class UpdateRecordResult(BaseModel):
 async def update_record(ctx: ToolContext, args: UpdateRecordArgs) -> UpdateRecordResult:
     """Check the id, coerce against the (cached) describe, then one PATCH."""
     record_id = parse_id(args.id)  # malformed or misheard ids never reach a URL
-    conn = ctx.client.connection_for(args.connection)
-    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
+    services = ctx.services
+    conn = services.client.connection_for(args.connection)
+    info = await services.describe.get(services.client, args.object, connection=conn.name)
     if info.key_prefix and not record_id.startswith(info.key_prefix):
-        raise ToolError(
+        raise InvalidArguments(
             f"'{args.id}' is not the id of a {info.name} record ({info.name} ids start with "
             f"{info.key_prefix}); take the id from a query of {info.name}. Nothing was sent."
         )
-    body = coerce(ctx, info, args.data, "update")
+    body = services.coerce(info, args.data, "update")
     try:
-        with refresh_describe_on_unknown_field(ctx, conn.name, info.name):
-            await ctx.client.request(
+        with services.describe.dropping_stale(conn.name, info.name):
+            await services.client.request(
                 "PATCH",
-                ctx.client.api_path(f"sobjects/{info.name}/{record_id}"),
+                services.client.api_path(f"sobjects/{info.name}/{record_id}"),
                 connection=conn.name,
                 json=body,
             )
-    except NotFound:
-        raise ToolError(
+    except NotFound as exc:
+        raise exc.with_message(
             f"Salesforce has no {info.name} record with id {record_id} (it may have been "
             f"deleted); query for the record again."
         ) from None

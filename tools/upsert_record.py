@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from server.errors import InvalidRequest, RequestRefused, ServerError
+from server.errors import RequestRefused, ServerError, SeveralMatches
+from server.salesforce import collections
+from server.salesforce.answers import json_or_none
 from server.toolkit import (
     IDEMPOTENT_WRITE,
     ConnectionArg,
@@ -24,7 +25,6 @@ from server.toolkit import (
     ToolContext,
     ToolSpec,
 )
-from tools.writing import answer_json, coerce, record_link, refresh_describe_on_unknown_field
 
 
 class UpsertRecordArgs(BaseModel):
@@ -64,11 +64,11 @@ class UpsertRecordResult(BaseModel):
     url: str = Field(description="A link to the record in Salesforce.")
 
 
-def _multiple(sobject: str, field: str, value: str, answer: Any) -> ToolError:
+def _several(sobject: str, field: str, value: str, answer: Any) -> SeveralMatches:
     urls = answer if isinstance(answer, list) else []
     ids = [str(url).rstrip("/").rsplit("/", 1)[-1] for url in urls]
     listed = ", ".join(ids) if ids else "several records"
-    return ToolError(
+    return SeveralMatches(
         f"Several {sobject} records have {field} = '{value}': {listed}. Nothing was written; "
         f"pick one and change it with update_record."
     )
@@ -78,41 +78,32 @@ async def _by_collection(
     ctx: ToolContext, conn: str, sobject: str, field: str, body: dict[str, Any]
 ) -> tuple[str, bool]:
     """Upsert one record with the value in the body (sObject Collections, v46.0+)."""
-    response = await ctx.client.request(
+    client = ctx.services.client
+    response = await client.request(
         "PATCH",
-        ctx.client.api_path(f"composite/sobjects/{sobject}/{field}"),
+        client.api_path(f"composite/sobjects/{sobject}/{field}"),
         connection=conn,
-        json={"allOrNone": True, "records": [{"attributes": {"type": sobject}, **body}]},
+        json=collections.payload(sobject, [body], all_or_none=True),
     )
-    answer = answer_json(response)
-    result = answer[0] if isinstance(answer, list) and answer else None
-    if not isinstance(result, dict):
-        raise ServerError(response.status_code, "INVALID_RESPONSE", "unexpected upsert answer")
-    if not result.get("success"):
-        errors = result.get("errors") or [{}]
-        first = errors[0] if isinstance(errors[0], dict) else {}
-        raise InvalidRequest(
-            400,
-            str(first.get("statusCode") or "UNKNOWN_ERROR"),
-            str(first.get("message") or "(no message)"),
-            [str(name) for name in first.get("fields") or []],
-        )
-    return str(result.get("id")), bool(result.get("created"))
+    (outcome,) = collections.results(response, 1)
+    outcome.raise_for_error()
+    return str(outcome.id), bool(outcome.created)
 
 
 async def _by_path(
     ctx: ToolContext, conn: str, sobject: str, field: str, value: str, body: dict[str, Any]
 ) -> tuple[str, bool]:
     """Upsert one record with the value as the last path segment."""
-    response = await ctx.client.request(
+    client = ctx.services.client
+    response = await client.request(
         "PATCH",
-        ctx.client.api_path(f"sobjects/{sobject}/{field}/{quote(value, safe='')}"),
+        client.api_path(f"sobjects/{sobject}/{field}/{quote(value, safe='')}"),
         connection=conn,
         json=body,
     )
-    answer = answer_json(response)
+    answer = json_or_none(response)
     if response.status_code == 300:
-        raise _multiple(sobject, field, value, answer)
+        raise _several(sobject, field, value, answer)
     found = answer if isinstance(answer, dict) else {}
     record_id, created = found.get("id"), found.get("created")
     if not isinstance(record_id, str):
@@ -123,13 +114,14 @@ async def _by_path(
 
 async def upsert_record(ctx: ToolContext, args: UpsertRecordArgs) -> UpsertRecordResult:
     """Coerce (the key field included), then one PATCH by external id."""
-    conn = ctx.client.connection_for(args.connection)
-    info = await ctx.describe.get(ctx.client, args.object, connection=conn.name)
-    body = coerce(ctx, info, args.data, "upsert", external_id_field=args.external_id_field)
+    services = ctx.services
+    conn = services.client.connection_for(args.connection)
+    info = await services.describe.get(services.client, args.object, connection=conn.name)
+    body = services.coerce(info, args.data, "upsert", external_id_field=args.external_id_field)
     key_field = info.field(args.external_id_field)
     field = key_field.name if key_field else args.external_id_field
     value = str(body.pop(field))
-    with refresh_describe_on_unknown_field(ctx, conn.name, info.name):
+    with services.describe.dropping_stale(conn.name, info.name):
         try:
             record_id, created = await _by_path(ctx, conn.name, info.name, field, value, body)
         except RequestRefused:
@@ -137,10 +129,7 @@ async def upsert_record(ctx: ToolContext, args: UpsertRecordArgs) -> UpsertRecor
             body[field] = value
             record_id, created = await _by_collection(ctx, conn.name, info.name, field, body)
     return UpsertRecordResult(
-        id=record_id,
-        created=created,
-        object=info.name,
-        url=record_link(conn.instance_url, record_id),
+        id=record_id, created=created, object=info.name, url=conn.record_url(record_id)
     )
 
 

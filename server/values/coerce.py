@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.booleans import _boolean
 from server.values.context import DateOrder, Operation, _Context, _context
 from server.values.dates import _date, _datetime, _time_value

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.context import _Context
 from server.values.problems import (
     _EXPECTED,

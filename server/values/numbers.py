@@ -18,7 +18,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.problems import _expected, _InvalidValueError
 
 _INT32 = 2**31

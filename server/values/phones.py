@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.numbers import _NOT_DIGIT
 from server.values.problems import _EXPECTED, _InvalidValueError
 from server.values.text import _check_length

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.problems import _EXPECTED, _InvalidValueError, _shown
 from server.values.text import _as_text, _check_empty, _check_length
 

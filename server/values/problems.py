@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-from server.fields import FieldInfo
+from server.errors import InvalidArguments
+from server.salesforce.fields import FieldInfo
 
 _SHOWN_MAX = 60
 _ESCAPES = MappingProxyType({c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))})
@@ -50,13 +51,21 @@ class FieldProblem:
         return self.message
 
 
-class ValueCoercionError(ValueError):
-    """Values that cannot be sent as they are; ``problems`` lists every one, in data order."""
+class ValueCoercionError(InvalidArguments, ValueError):
+    """Values that cannot be sent as they are; ``problems`` lists every one, in data order.
+
+    ``message`` is one line per problem; the agent reads them after "Nothing was sent". It is
+    also a ``ValueError``: a value that does not fit is one.
+    """
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         self.problems: list[FieldProblem] = list(problems)
-        self.message = "\n".join(problem.message for problem in self.problems)
-        super().__init__(self.message)
+        super().__init__("\n".join(problem.message for problem in self.problems))
+
+    def for_agent(self) -> str:
+        """Nothing was sent, then each problem on a line of its own."""
+        lines = "\n".join(f"- {problem.message}" for problem in self.problems)
+        return f"Nothing was sent to Salesforce. Fix these and call again:\n{lines}"
 
 
 class _InvalidValueError(Exception):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.fields import FieldInfo, ObjectInfo
+from server.salesforce.fields import FieldInfo, ObjectInfo
 from server.values.coerce import _coerce
 from server.values.context import DateOrder, Operation, _context
 from server.values.problems import (

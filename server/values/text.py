@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from server.fields import FieldInfo
+from server.salesforce.fields import FieldInfo
 from server.values.context import Operation
 from server.values.problems import _expected, _InvalidValueError
 

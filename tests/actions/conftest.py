@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from mcp.server.mcpserver import MCPServer
 
-from server.action_tools import build_action_specs
-from server.actions import load_actions
-from server.actions_cli import EXAMPLE_FILE
+from server.actions.cli import EXAMPLE_FILE
+from server.actions.model import load_actions
+from server.actions.specs import build_action_specs
 from server.app import build_server
-from server.describe import DescribeCache
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
+from server.salesforce.describe_cache import DescribeCache
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import Expose
 from tests.tools import conftest as tool_fixtures
 from tests.tools.conftest import Tools, serving

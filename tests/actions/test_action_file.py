@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from server.action_check import check_actions
-from server.action_tools import build_action_specs
-from server.actions import ActionFileError, load_actions
+from server.actions.check import check_actions
+from server.actions.model import ActionFileError, load_actions
+from server.actions.specs import build_action_specs
 from tests.actions.conftest import OrgAccess, write_actions
 
 CREATE = """
@@ -154,6 +154,18 @@ def test_template_and_variable_problems_are_located(
     """Template syntax, unsafe placements, unknown and reserved variables name their key."""
     problems = _problems(tmp_path, _action(body))
     assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["/services/oauth2/token", "/services//oauth2/token", "/services/%2foauth2/userinfo"],
+)
+def test_an_endpoint_that_means_oauth2_is_refused_however_spelled(
+    tmp_path: Path, endpoint: str
+) -> None:
+    """The action check uses the client's path policy: normalised, then decided."""
+    problems = _problems(tmp_path, _action(API_CALL + f'endpoint = "{endpoint}"'))
+    assert any("endpoint: the OAuth endpoints under /services/oauth2/" in p for p in problems)
 
 
 def test_every_problem_of_a_file_is_reported(tmp_path: Path) -> None:

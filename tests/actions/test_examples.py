@@ -9,11 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
-from server.action_check import check_actions
-from server.action_tools import build_action_specs
-from server.actions import load_actions
+from server.actions.check import check_actions
+from server.actions.model import load_actions
+from server.actions.specs import build_action_specs
 from server.settings import Settings
 from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, OrgAccess, write_actions
 from tests.tools.conftest import (
@@ -33,7 +32,8 @@ async def test_examples_pass_the_check(org_access: OrgAccess) -> None:
     assert [checked.action.config.name for checked in report.actions] == EXAMPLE_TOOLS
 
 
-ARCHITECTURE = Path(__file__).resolve().parents[3] / "shared" / "design" / "architecture.md"
+#: The design document's action file, vendored: no test reads ../shared/design/.
+DESIGN_EXAMPLE = Path(__file__).with_name("data") / "design_document_actions.toml"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "actions.md"
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -43,12 +43,7 @@ async def test_the_design_documents_example_file_works(
 ) -> None:
     """The action file of the team's design document, verbatim (upsert_lead has no
     description there): it checks clean and its tools get descriptions."""
-    if not ARCHITECTURE.exists():
-        pytest.skip("../shared/design/architecture.md is not on this machine")
-    text = ARCHITECTURE.read_text(encoding="utf-8")
-    block = re.search(r"### Action files.*?```toml\n(.*?)```", text, flags=re.DOTALL)
-    assert block, "architecture.md has no action file example"
-    path = write_actions(tmp_path, block.group(1))
+    path = write_actions(tmp_path, DESIGN_EXAMPLE.read_text(encoding="utf-8"))
     report = await check_actions(load_actions(path), org_access.client, org_access.describe)
     assert report.ok, str(report)
     specs = {spec.name: spec for spec in await build_action_specs(

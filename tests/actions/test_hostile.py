@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from tests.actions.conftest import OrgAccess, served, write_actions
 from tests.tools.conftest import (
     Tools,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from mcp.shared.subscriptions import ToolsListChanged
 
-from server.action_serving import reload_actions, watch_actions
-from server.actions import GENERIC_TOOL_NAMES
+from server.actions.model import GENERIC_TOOL_NAMES
+from server.actions.serving import reload_actions, watch_actions
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from tests.actions.conftest import OrgAccess, served, write_actions
 from tests.tools.conftest import Tools
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from mcp.types import Tool
 
-from server.actions import GENERIC_TOOL_NAMES
+from server.actions.model import GENERIC_TOOL_NAMES
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE, Expose
 from tests.actions.conftest import OrgAccess, served, write_actions
 from tests.actions.test_kinds import ACTIONS

@@ -10,11 +10,11 @@ from pathlib import Path
 from mcp import Client, StdioServerParameters
 
 from emulator.server import BackgroundEmulator
-from server.action_serving import load_action_specs
-from server.actions import GENERIC_TOOL_NAMES
+from server.actions.model import GENERIC_TOOL_NAMES
+from server.actions.serving import load_action_specs
 from server.app import build_server
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, write_actions
 from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, serving
 

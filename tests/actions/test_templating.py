@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from server.soql_template import MAX_SOQL_CHARS, SoqlTemplate, soql_bare, soql_quoted
-from server.templating import (
+from server.actions.soql_template import MAX_SOQL_CHARS, SoqlTemplate, soql_bare, soql_quoted
+from server.actions.templating import (
     MAX_RENDERED_CHARS,
     OMITTED,
     RenderError,

@@ -24,8 +24,8 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import web
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 CLIENT_ID = "callforce-demo"
 CLIENT_SECRET = "callforce-demo-secret"

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from server.errors import CallforceError
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 
 
 async def run(folder: Path, name: str, rounds: int) -> list[str]:

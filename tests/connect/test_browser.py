@@ -23,7 +23,7 @@ from playwright.async_api import Browser, Page, Route, async_playwright
 
 from emulator.server import BackgroundEmulator
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 
 from .conftest import (
     DEMO_PASSWORD,

@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from emulator.server import BackgroundEmulator
-from server.connect_errors import ConnectFailed, failure_text
-from server.connect_flow import ATTEMPT_TTL_SECONDS, ConnectFlow
-from server.connect_targets import default_name, my_domain_login_url
+from server.connect.errors import ConnectFailed, failure_text
+from server.connect.flow import ATTEMPT_TTL_SECONDS, ConnectFlow
+from server.connect.targets import default_name, my_domain_login_url
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 
 from .conftest import (
     APP_URL,

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from emulator.server import BackgroundEmulator
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 from .conftest import (
     APP_URL,

@@ -17,9 +17,9 @@ import pytest
 
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
-from server.connect_flow import ConnectFlow
+from server.connect.flow import ConnectFlow
 from server.settings import Settings
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 
 from .conftest import APP_URL, CLIENT_ID, CLIENT_SECRET, make_settings, query_of, salesforce_answer
 

@@ -18,10 +18,11 @@ from pydantic import SecretStr
 
 from bench._harness import free_port
 from emulator.server import BackgroundEmulator
-from server import cli, connect_cli
+from server import cli
+from server.connect import terminal as connect_cli
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 from .conftest import DEMO_USER, make_settings, query_of, salesforce_answer
 

@@ -15,8 +15,7 @@ from starlette.testclient import TestClient
 
 from emulator.app import create_app
 from emulator.org import Org
-from tests.conftest import API
-from tests.emulator.test_sobjects import create
+from tests.helpers.emulator import API, create
 
 JOBS = f"{API}/jobs/ingest"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,8 +9,8 @@ import pytest
 
 from emulator.ids import to18
 from emulator.org import Org
-from tests.conftest import API
-from tests.emulator.test_sobjects import create
+from tests.helpers.emulator import API, create
+from tests.helpers.oracles import load
 
 COLLECTION = f"{API}/composite/sobjects"
 ROLLED_BACK = {
@@ -31,11 +29,9 @@ def account(name: str | None, **fields: Any) -> dict[str, Any]:
     return record
 
 
-def recording(shared_dir: Path, name: str) -> dict[str, Any]:
+def recording(name: str) -> dict[str, Any]:
     """One recorded interaction from fixtures/composite_sobjects."""
-    loaded: dict[str, Any] = json.loads(
-        (shared_dir / "fixtures" / "composite_sobjects" / name).read_text(encoding="utf-8")
-    )
+    loaded: dict[str, Any] = load(f"fixtures/composite_sobjects/{name}")
     return loaded
 
 
@@ -203,11 +199,9 @@ async def test_hostile_records_fail_one_by_one(client: httpx.AsyncClient) -> Non
     assert all(r["errors"][0]["statusCode"] != "UNKNOWN_EXCEPTION" for r in results)
 
 
-async def test_created_collection_matches_recording(
-    client: httpx.AsyncClient, shared_dir: Path
-) -> None:
+async def test_created_collection_matches_recording(client: httpx.AsyncClient) -> None:
     """The recorded create request gets a body of the recorded shape."""
-    recorded = recording(shared_dir, "nango__create_collection_v63_200.json")
+    recorded = recording("nango__create_collection_v63_200.json")
     response = await client.post(
         "/services/data/v63.0/composite/sobjects", json=recorded["request"]["data"]
     )
@@ -243,13 +237,9 @@ async def test_update_by_id_in_any_case(client: httpx.AsyncClient, org: Org) -> 
     assert (org.store.get("Account", second) or {})["Name"] == "Renamed"
 
 
-async def test_update_unknown_id_matches_recording(
-    client: httpx.AsyncClient, shared_dir: Path
-) -> None:
+async def test_update_unknown_id_matches_recording(client: httpx.AsyncClient) -> None:
     """An unknown id answers exactly the recorded INVALID_CROSS_REFERENCE_KEY result."""
-    recorded = recording(
-        shared_dir, "nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json"
-    )
+    recorded = recording("nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json")
     response = await client.patch(
         "/services/data/v59.0/composite/sobjects", json=recorded["request"]["data"]
     )
@@ -334,11 +324,9 @@ async def test_upsert_by_id_with_null_inserts(client: httpx.AsyncClient) -> None
     assert inserted["created"] is True
 
 
-async def test_upsert_without_attributes_matches_recording(
-    client: httpx.AsyncClient, shared_dir: Path
-) -> None:
+async def test_upsert_without_attributes_matches_recording(client: httpx.AsyncClient) -> None:
     """A record without attributes answers exactly the recorded JSON_PARSER_ERROR result."""
-    recorded = recording(shared_dir, "nango__upsert_collection_JSON_PARSER_ERROR_v63_200.json")
+    recorded = recording("nango__upsert_collection_JSON_PARSER_ERROR_v63_200.json")
     response = await client.patch(
         "/services/data/v63.0/composite/sobjects/Account/Id", json=recorded["request"]["data"]
     )

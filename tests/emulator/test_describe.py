@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from emulator.org import Org
-from tests.conftest import API, BASE_URL
+from tests.helpers.emulator import API, BASE_URL
 
 OBJECTS = ["Account", "Case", "Contact", "Event", "Lead", "Opportunity", "Task", "User"]
 

@@ -1,35 +1,26 @@
-"""The emulator answers like the real Salesforce recordings in ../shared/salesforce, by shape.
+"""The emulator answers like real Salesforce recordings (:mod:`tests.helpers.oracles`), by shape.
 
 Each test sends the request a recording made against a real org and compares the answer with
-the recorded one using :func:`tests.emulator.shape.assert_same_shape` (keys and JSON types),
+the recorded one using :func:`tests.helpers.oracles.assert_same_shape` (keys and JSON types),
 plus the status code, the error codes and the headers that matter.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import API
-from tests.emulator.shape import assert_same_shape, shape_differences
+from tests.helpers.emulator import API
+from tests.helpers.oracles import ORG_SPECIFIC_FIELD, assert_same_shape, load, shape_differences
 
 OBJECTS = ("Account", "Case", "Contact", "Event", "Lead", "Opportunity", "Task", "User")
-JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
 
-def load(shared_dir: Path, relative: str) -> Any:
-    """A recording (or bare body) under ``shared/salesforce``."""
-    return json.loads((shared_dir / relative).read_text(encoding="utf-8"))
-
-
-def interaction(shared_dir: Path, relative: str, index: int = 0) -> dict[str, Any]:
+def interaction(relative: str, index: int = 0) -> dict[str, Any]:
     """One ``{request, response}`` of a ``recorded/**/*.interactions.json`` file."""
-    found: dict[str, Any] = load(shared_dir, relative)["interactions"][index]
+    found: dict[str, Any] = load(relative)["interactions"][index]
     return found
 
 
@@ -59,9 +50,9 @@ def test_shape_helper_reports_differences() -> None:
         assert_same_shape(real, {"a": 1, "b": {}, "d": [], "n": None})
 
 
-async def test_versions_match_recording(shared_dir: Path, anon_client: httpx.AsyncClient) -> None:
+async def test_versions_match_recording(anon_client: httpx.AsyncClient) -> None:
     """GET /services/data lists the versions a real org listed in 2026, without limit header."""
-    recording = load(shared_dir, "fixtures/versions/nango__services_data_versions_200.json")
+    recording = load("fixtures/versions/nango__services_data_versions_200.json")
     real = recording["response"]["body"]
     response = await anon_client.get("/services/data")
     assert response.status_code == recording["response"]["status"]
@@ -70,22 +61,20 @@ async def test_versions_match_recording(shared_dir: Path, anon_client: httpx.Asy
     assert [(v["version"], v["url"]) for v in ours] == [(v["version"], v["url"]) for v in real]
     assert "sforce-limit-info" not in recording["response"]["headers"]
     assert "sforce-limit-info" not in response.headers
-    restforce = load(shared_dir, "fixtures/versions/restforce__services_data_success_response.json")
+    restforce = load("fixtures/versions/restforce__services_data_success_response.json")
     assert_same_shape(restforce, ours)
 
 
-async def test_version_labels_match_recording(
-    shared_dir: Path, anon_client: httpx.AsyncClient
-) -> None:
+async def test_version_labels_match_recording(anon_client: httpx.AsyncClient) -> None:
     """The version labels are exactly a real org's, typographic apostrophe included."""
-    recording = load(shared_dir, "fixtures/versions/nango__services_data_versions_200.json")
+    recording = load("fixtures/versions/nango__services_data_versions_200.json")
     response = await anon_client.get("/services/data")
     assert response.json() == recording["response"]["body"]
 
 
-async def test_limits_match_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_limits_match_recording(client: httpx.AsyncClient) -> None:
     """Every limit the emulator reports exists in a real v60 answer with the same shape."""
-    recording = load(shared_dir, "fixtures/limits/nango__limits_v60_200.json")
+    recording = load("fixtures/limits/nango__limits_v60_200.json")
     real = recording["response"]["body"]
     response = await client.get("/services/data/v60.0/limits")
     assert response.status_code == recording["response"]["status"]
@@ -97,28 +86,26 @@ async def test_limits_match_recording(shared_dir: Path, client: httpx.AsyncClien
     assert response.headers["sforce-limit-info"].startswith("api-usage=")
 
 
-async def test_limits_match_older_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_limits_match_older_recording(client: httpx.AsyncClient) -> None:
     """The limits an older (v41-era) org also reported have the same {Max, Remaining} shape."""
-    real = load(shared_dir, "fixtures/limits/camel__limits.json")
+    real = load("fixtures/limits/camel__limits.json")
     ours = (await client.get("/services/data/v41.0/limits")).json()
     common = set(ours) & set(real)
     assert "DailyApiRequests" in common
     assert_same_shape({name: real[name] for name in common}, {name: ours[name] for name in common})
 
 
-async def test_record_count_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_record_count_matches_recording(client: httpx.AsyncClient) -> None:
     """GET /limits/recordCount answers {"sObjects": [{count, name}]} like a real org."""
-    recording = load(shared_dir, "fixtures/limits/cumulusci__limits_recordCount.json")
+    recording = load("fixtures/limits/cumulusci__limits_recordCount.json")
     response = await client.get(f"{API}/limits/recordCount", params={"sObjects": "Account"})
     assert response.status_code == recording["response"]["status"]
     assert_same_shape(recording["response"]["body"], response.json())
 
 
-async def test_invalid_session_matches_recording(
-    shared_dir: Path, anon_client: httpx.AsyncClient
-) -> None:
+async def test_invalid_session_matches_recording(anon_client: httpx.AsyncClient) -> None:
     """A bad token gets 401 and the exact INVALID_SESSION_ID body of a real org."""
-    real = load(shared_dir, "fixtures/errors/restforce__expired_session_response.json")
+    real = load("fixtures/errors/restforce__expired_session_response.json")
     response = await anon_client.get(
         f"{API}/sobjects/Account/describe", headers={"Authorization": "Bearer 00Dx!expired"}
     )
@@ -126,21 +113,17 @@ async def test_invalid_session_matches_recording(
     assert response.json() == real
 
 
-async def test_unknown_object_describe_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_unknown_object_describe_matches_recording(client: httpx.AsyncClient) -> None:
     """Describing an unknown object gets 404 and the exact NOT_FOUND body of a real org."""
-    real = load(shared_dir, "fixtures/sobjects/restforce__sobject_describe_error_response.json")
+    real = load("fixtures/sobjects/restforce__sobject_describe_error_response.json")
     response = await client.get(f"{API}/sobjects/Whizbang__c/describe")
     assert response.status_code == 404
     assert response.json() == real
 
 
-async def test_describe_global_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_describe_global_matches_recording(client: httpx.AsyncClient) -> None:
     """describeGlobal has the real top-level keys and headers, and one entry per object."""
-    recorded = interaction(shared_dir, "fixtures/recorded/nango/describe-global.interactions.json")
+    recorded = interaction("fixtures/recorded/nango/describe-global.interactions.json")
     real = recorded["response"]["body"]
     response = await client.get("/services/data/v59.0/sobjects")
     assert response.status_code == recorded["response"]["status"]
@@ -159,10 +142,10 @@ async def test_describe_global_matches_recording(
 
 @pytest.mark.parametrize("name", OBJECTS)
 async def test_describe_global_entry_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, name: str
+    client: httpx.AsyncClient, name: str
 ) -> None:
     """Each describeGlobal entry has exactly a real v59 entry's keys, urls and key prefix."""
-    recorded = interaction(shared_dir, "fixtures/recorded/nango/describe-global.interactions.json")
+    recorded = interaction("fixtures/recorded/nango/describe-global.interactions.json")
     real = global_entries(recorded["response"]["body"])[name]
     ours = global_entries((await client.get("/services/data/v59.0/sobjects")).json())[name]
     assert_same_shape(real, ours)
@@ -170,11 +153,9 @@ async def test_describe_global_entry_matches_recording(
     assert ours["urls"] == real["urls"]
 
 
-async def test_describe_global_entries_match_older_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_describe_global_entries_match_older_recording(client: httpx.AsyncClient) -> None:
     """Against CumulusCI's v52 describeGlobal, every entry has the same keys besides urls."""
-    real = global_entries(load(shared_dir, "fixtures/sobjects/cumulusci__describeGlobal.json"))
+    real = global_entries(load("fixtures/sobjects/cumulusci__describeGlobal.json"))
     ours = global_entries((await client.get("/services/data/v52.0/sobjects")).json())
     for name in set(OBJECTS) & set(real):  # that org's describeGlobal has no Task
         # Which urls an entry lists changed between v52 and v59 (Event gained
@@ -184,9 +165,9 @@ async def test_describe_global_entries_match_older_recording(
         assert set(ours[name]["urls"]) & set(real[name]["urls"]) >= {"sobject", "describe"}
 
 
-async def test_basic_info_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_basic_info_matches_recording(client: httpx.AsyncClient) -> None:
     """GET /sobjects/Account/ answers objectDescribe and recentItems exactly as a real org."""
-    recording = load(shared_dir, "fixtures/sobjects/nango__sobject_basic_info_Account_v63_200.json")
+    recording = load("fixtures/sobjects/nango__sobject_basic_info_Account_v63_200.json")
     real = recording["response"]["body"]
     response = await client.get(recording["request"]["path"])
     assert response.status_code == recording["response"]["status"]
@@ -212,21 +193,17 @@ DESCRIBES = [
     ("Task.v60.nango.json", "60.0", set()),
     ("User.trimmed_soqlMetadata.ganttchart.json", "60.0", {"", "fields[]"}),
 ]
-#: Real fields the demo org may lack: custom fields of the recording org, and the ISO code
-#: fields that only exist when state and country picklists are enabled.
-ORG_SPECIFIC_FIELD = re.compile(r"__c$|(Billing|Shipping|Mailing|Other)?(State|Country)Code$")
 
 
 @pytest.mark.parametrize(("filename", "version", "allow_extra"), DESCRIBES)
 async def test_describe_matches_recording(
-    shared_dir: Path,
     client: httpx.AsyncClient,
     filename: str,
     version: str,
     allow_extra: set[str],
 ) -> None:
     """An sObject describe has a real describe's top-level, field and relationship shapes."""
-    real = load(shared_dir, f"describe/{filename}")
+    real = load(f"describe/{filename}")
     response = await client.get(f"/services/data/v{version}/sobjects/{real['name']}/describe")
     assert response.status_code == 200
     ours = response.json()
@@ -252,11 +229,9 @@ def _org_specific(field_name: str) -> bool:
     return ORG_SPECIFIC_FIELD.search(field_name) is not None
 
 
-async def test_describe_headers_match_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_describe_headers_match_recording(client: httpx.AsyncClient) -> None:
     """A describe carries Content-Type, ETag, Last-Modified and Sforce-Limit-Info as recorded."""
-    recorded = interaction(shared_dir, "fixtures/recorded/nango/describe-sobject.interactions.json")
+    recorded = interaction("fixtures/recorded/nango/describe-sobject.interactions.json")
     response = await client.get(recorded["request"]["path"])
     assert response.status_code == recorded["response"]["status"]
     real_headers = recorded["response"]["headers"]
@@ -275,11 +250,9 @@ async def test_describe_headers_match_recording(
         "restforce__list_sobjects_success_response.json",
     ],
 )
-async def test_describe_global_has_old_keys(
-    shared_dir: Path, client: httpx.AsyncClient, filename: str
-) -> None:
+async def test_describe_global_has_old_keys(client: httpx.AsyncClient, filename: str) -> None:
     """describeGlobal still has every key of restforce's v23-era samples (shape only)."""
-    real = load(shared_dir, f"fixtures/sobjects/{filename}")
+    real = load(f"fixtures/sobjects/{filename}")
     ours = (await client.get(f"{API}/sobjects")).json()
     assert_same_shape(
         real,
@@ -289,9 +262,9 @@ async def test_describe_global_has_old_keys(
     )
 
 
-async def test_describe_has_old_keys(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_describe_has_old_keys(client: httpx.AsyncClient) -> None:
     """A describe still has every key of restforce's v23-era sample, for the common fields."""
-    real = load(shared_dir, "fixtures/sobjects/restforce__sobject_describe_success_response.json")
+    real = load("fixtures/sobjects/restforce__sobject_describe_success_response.json")
     ours = (await client.get(f"{API}/sobjects/Account/describe")).json()
     assert_same_shape(
         {**real, "name": "Account"},

@@ -1,4 +1,4 @@
-"""sObject Collections answer like the real recordings in ../shared/salesforce, by shape.
+"""sObject Collections answer like the real recordings (tests.helpers.oracles), by shape.
 
 Requests are replayed with the recorded bodies; ids of the recording org's records are swapped
 for the demo org's. CumulusCI redacted the version as ``vxx.0``: those are asked at v62.0.
@@ -9,15 +9,13 @@ failed item and to the documented message (CONTRACT.md §6).
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.emulator.shape import assert_same_shape
-from tests.emulator.test_fidelity import JSON_CONTENT_TYPE, load
-from tests.emulator.test_fidelity_records import LIMIT_INFO, is_id18
+from tests.helpers.emulator import is_id18
+from tests.helpers.oracles import JSON_CONTENT_TYPE, LIMIT_INFO, assert_same_shape, load
 
 COLLECTIONS = "fixtures/composite_sobjects"
 ROLLED_BACK = {
@@ -28,9 +26,9 @@ ROLLED_BACK = {
 }
 
 
-def recording(shared_dir: Path, name: str) -> dict[str, Any]:
+def recording(name: str) -> dict[str, Any]:
     """A collections recording, its request normalised to ``path`` and ``data``."""
-    found: dict[str, Any] = load(shared_dir, f"{COLLECTIONS}/{name}")
+    found: dict[str, Any] = load(f"{COLLECTIONS}/{name}")
     request = found["request"]
     if "uri" in request:  # a CumulusCI cassette: host and version redacted
         path = "/services/" + request["uri"].split("/services/", 1)[1]
@@ -68,11 +66,9 @@ async def ids_of(client: httpx.AsyncClient, soql: str) -> list[str]:
 @pytest.mark.parametrize(
     "name", ["cumulusci__create_collection.json", "nango__create_collection_v63_200.json"]
 )
-async def test_create_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, name: str
-) -> None:
+async def test_create_matches_recording(client: httpx.AsyncClient, name: str) -> None:
     """POST /composite/sobjects answers 200 and one {id, success, errors} per record, in order."""
-    recorded = recording(shared_dir, name)
+    recorded = recording(name)
     request = recorded["request"]
     response = await client.post(request["path"], json=request["data"])
     ours = check_answer(recorded["response"], response)
@@ -84,12 +80,12 @@ async def test_create_matches_recording(
         assert record["Name"] == record_name
 
 
-async def test_update_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_update_matches_recording(client: httpx.AsyncClient) -> None:
     """PATCH /composite/sobjects answers each record's id in order and saves the changes."""
-    created = recording(shared_dir, "cumulusci__create_collection.json")["request"]
+    created = recording("cumulusci__create_collection.json")["request"]
     response = await client.post(created["path"], json=created["data"])
     new_ids = [item["id"] for item in response.json()]
-    recorded = recording(shared_dir, "cumulusci__update_collection.json")
+    recorded = recording("cumulusci__update_collection.json")
     body = copy.deepcopy(recorded["request"]["data"])
     for record, new_id in zip(body["records"], new_ids, strict=True):
         record["Id"] = new_id
@@ -102,13 +98,9 @@ async def test_update_matches_recording(shared_dir: Path, client: httpx.AsyncCli
     assert record["NumberOfEmployees"] == 10000  # sent as the string "10000", as recorded
 
 
-async def test_update_unknown_id_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_update_unknown_id_matches_recording(client: httpx.AsyncClient) -> None:
     """Updating an unknown id answers exactly the recorded INVALID_CROSS_REFERENCE_KEY item."""
-    recorded = recording(
-        shared_dir, "nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json"
-    )
+    recorded = recording("nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json")
     response = await client.patch(recorded["request"]["path"], json=recorded["request"]["data"])
     ours = check_answer(recorded["response"], response)
     assert ours == recorded["response"]["body"]
@@ -117,12 +109,10 @@ async def test_update_unknown_id_matches_recording(
 # --- upsert ---------------------------------------------------------------------------------
 
 
-async def test_upsert_created_then_updated_matches_recordings(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_upsert_created_then_updated_matches_recordings(client: httpx.AsyncClient) -> None:
     """Upserts by Email answer created true, then false for the same emails, as recorded."""
-    first = recording(shared_dir, "cumulusci__upsert_collection_all_created.json")
-    second = recording(shared_dir, "cumulusci__upsert_collection_all_updated.json")
+    first = recording("cumulusci__upsert_collection_all_created.json")
+    second = recording("cumulusci__upsert_collection_all_updated.json")
     created = check_answer(
         first["response"],
         await client.patch(first["request"]["path"], json=first["request"]["data"]),
@@ -144,9 +134,9 @@ async def test_upsert_created_then_updated_matches_recordings(
     assert all(is_id18(item["id"], "003") for item in created + updated)
 
 
-async def test_upsert_by_id_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_upsert_by_id_matches_recording(client: httpx.AsyncClient) -> None:
     """Upsert by Id updates the records with an Id and creates those with a null one."""
-    recorded = recording(shared_dir, "cumulusci__upsert_collection_by_Id_mixed.json")
+    recorded = recording("cumulusci__upsert_collection_by_Id_mixed.json")
     body = copy.deepcopy(recorded["request"]["data"])
     existing = await ids_of(client, "SELECT Id FROM Contact ORDER BY Email LIMIT 2")
     given = [record for record in body["records"] if record["Id"] is not None]
@@ -160,11 +150,9 @@ async def test_upsert_by_id_matches_recording(shared_dir: Path, client: httpx.As
     assert [item["id"] for item in ours[:2]] == existing
 
 
-async def test_upsert_without_attributes_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_upsert_without_attributes_matches_recording(client: httpx.AsyncClient) -> None:
     """A record without attributes answers exactly the recorded per-record JSON_PARSER_ERROR."""
-    recorded = recording(shared_dir, "nango__upsert_collection_JSON_PARSER_ERROR_v63_200.json")
+    recorded = recording("nango__upsert_collection_JSON_PARSER_ERROR_v63_200.json")
     response = await client.patch(recorded["request"]["path"], json=recorded["request"]["data"])
     ours = check_answer(recorded["response"], response)
     assert ours == recorded["response"]["body"]
@@ -173,9 +161,9 @@ async def test_upsert_without_attributes_matches_recording(
 # --- delete ---------------------------------------------------------------------------------
 
 
-async def test_delete_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_delete_matches_recording(client: httpx.AsyncClient) -> None:
     """DELETE /composite/sobjects?ids= answers {id, success, errors} per id and deletes."""
-    recorded = recording(shared_dir, "nango__delete_collection_v66_200.json")
+    recorded = recording("nango__delete_collection_v66_200.json")
     created = await client.post(
         "/services/data/v66.0/composite/sobjects",
         json={"records": [{"attributes": {"type": "Account"}, "Name": n} for n in ("A", "B")]},
@@ -192,13 +180,11 @@ async def test_delete_matches_recording(shared_dir: Path, client: httpx.AsyncCli
 # --- allOrNone ------------------------------------------------------------------------------
 
 
-async def test_all_or_none_rollback_has_real_failure_shape(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_all_or_none_rollback_has_real_failure_shape(client: httpx.AsyncClient) -> None:
     """With allOrNone a failure rolls every record back; each item has a real failure's shape."""
-    failed = recording(
-        shared_dir, "nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json"
-    )["response"]["body"][0]
+    failed = recording("nango__update_collection_INVALID_CROSS_REFERENCE_KEY_v59_200.json")[
+        "response"
+    ]["body"][0]
     count = "SELECT COUNT() FROM Account"
     before = (await client.get("/services/data/v62.0/query", params={"q": count})).json()
     response = await client.post(

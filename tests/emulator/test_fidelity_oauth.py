@@ -1,4 +1,4 @@
-"""OAuth answers like the recordings in ../shared/salesforce/fixtures/oauth, by shape.
+"""OAuth answers like the recordings of fixtures/oauth (tests.helpers.oracles), by shape.
 
 restforce's token samples are hand-written around real shapes ("new_access_token", id URLs
 with 15-character ids, a 2010-era answer without ``token_type`` or ``scope``): their keys must
@@ -10,16 +10,14 @@ host and its instance (a real org names https://login.salesforce.com and its My 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from emulator.org import Org
-from tests.emulator.shape import assert_same_shape
-from tests.emulator.test_fidelity import JSON_CONTENT_TYPE, load
-from tests.emulator.test_fidelity_records import demo_user_id, is_id18
+from tests.helpers.emulator import demo_user_id, is_id18
+from tests.helpers.oracles import JSON_CONTENT_TYPE, assert_same_shape, load
 
 OAUTH = "fixtures/oauth"
 TOKEN = "/services/oauth2/token"
@@ -65,11 +63,9 @@ def check_token_answer(real: dict[str, Any], response: httpx.Response) -> dict[s
     return ours
 
 
-async def test_password_token_matches_sample(
-    shared_dir: Path, anon_client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_password_token_matches_sample(anon_client: httpx.AsyncClient, org: Org) -> None:
     """The password grant answers every key of restforce's token sample, with its types."""
-    real = load(shared_dir, f"{OAUTH}/restforce__auth_success_response.json")
+    real = load(f"{OAUTH}/restforce__auth_success_response.json")
     response = await anon_client.post(TOKEN, data=password_grant(org))
     ours = check_token_answer(real, response)
     check_token_values(real)  # this sample's values look real, unlike the refresh samples'
@@ -82,11 +78,11 @@ async def test_password_token_matches_sample(
     ["restforce__refresh_success_response.json", "restforce__reauth_success_response.json"],
 )
 async def test_refresh_token_matches_sample(
-    shared_dir: Path, anon_client: httpx.AsyncClient, org: Org, filename: str
+    anon_client: httpx.AsyncClient, org: Org, filename: str
 ) -> None:
     """The refresh_token grant answers every key of restforce's refresh/reauth sample."""
     # Their values are placeholders ("https://login.salesforce.com/id/foo/bar", "sig="): shape only.
-    real = load(shared_dir, f"{OAUTH}/{filename}")
+    real = load(f"{OAUTH}/{filename}")
     config = org.config
     refresh = org.tokens.issue_refresh_token(
         demo_user_id(org), config.client_id, "api refresh_token"
@@ -103,11 +99,9 @@ async def test_refresh_token_matches_sample(
     assert "refresh_token" not in ours  # not rotated by default
 
 
-async def test_auth_error_matches_sample(
-    shared_dir: Path, anon_client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_auth_error_matches_sample(anon_client: httpx.AsyncClient, org: Org) -> None:
     """A wrong password is 400 invalid_grant "authentication failure", an object not an array."""
-    real = load(shared_dir, f"{OAUTH}/restforce__auth_error_response.json")
+    real = load(f"{OAUTH}/restforce__auth_error_response.json")
     response = await anon_client.post(TOKEN, data=password_grant(org, "wrong"))
     assert response.status_code == 400
     assert response.headers["content-type"] == JSON_CONTENT_TYPE
@@ -121,11 +115,9 @@ async def test_auth_error_matches_sample(
     assert ours["error_description"] == "authentication failure"
 
 
-async def test_refresh_error_matches_sample(
-    shared_dir: Path, anon_client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_refresh_error_matches_sample(anon_client: httpx.AsyncClient, org: Org) -> None:
     """An unknown refresh token is 400 with exactly the sample's invalid_grant body."""
-    real = load(shared_dir, f"{OAUTH}/restforce__refresh_error_response.json")
+    real = load(f"{OAUTH}/restforce__refresh_error_response.json")
     response = await anon_client.post(
         TOKEN,
         data={
@@ -139,11 +131,9 @@ async def test_refresh_error_matches_sample(
     assert response.json() == real
 
 
-async def test_userinfo_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_userinfo_matches_recording(client: httpx.AsyncClient, org: Org) -> None:
     """GET /services/oauth2/userinfo answers the recorded keys, types and headers."""
-    recording = load(shared_dir, f"{OAUTH}/nango__userinfo_200.json")
+    recording = load(f"{OAUTH}/nango__userinfo_200.json")
     real = recording["response"]
     response = await client.get(recording["request"]["path"])
     assert response.status_code == real["status"] == 200

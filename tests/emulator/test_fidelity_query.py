@@ -1,4 +1,4 @@
-"""SOQL query answers like the real recordings in ../shared/salesforce, by shape.
+"""SOQL query answers like the real recordings (tests.helpers.oracles), by shape.
 
 Most recordings are replayed verbatim: the recording orgs' objects and fields are the demo
 org's, so the recorded SOQL runs as it is. CumulusCI and Snowfakery cassettes name the host
@@ -14,16 +14,14 @@ queries of CaseComment and FeedItem (no such objects).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from tests.emulator.shape import assert_same_shape
-from tests.emulator.test_fidelity import JSON_CONTENT_TYPE, load
-from tests.emulator.test_fidelity_records import LIMIT_INFO, is_id18
+from tests.helpers.emulator import is_id18
+from tests.helpers.oracles import JSON_CONTENT_TYPE, LIMIT_INFO, assert_same_shape, load
 
 QUERY = "fixtures/query"
 NANGO = "fixtures/recorded/nango"
@@ -37,9 +35,9 @@ SOQL_ERROR = re.compile(
 )
 
 
-def recorded(shared_dir: Path, relative: str, index: int = 0) -> dict[str, Any]:
+def recorded(relative: str, index: int = 0) -> dict[str, Any]:
     """One ``{request, response}``: a single-interaction fixture or one of a recorded file's."""
-    found: dict[str, Any] = load(shared_dir, relative)
+    found: dict[str, Any] = load(relative)
     if "interactions" in found:
         found = found["interactions"][index]
     return found
@@ -90,10 +88,10 @@ REPLAYED = [
 
 @pytest.mark.parametrize(("relative", "index"), REPLAYED)
 async def test_replayed_query_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, relative: str, index: int
+    client: httpx.AsyncClient, relative: str, index: int
 ) -> None:
     """A recorded query (or queryAll) replayed verbatim answers the recorded shape and headers."""
-    interaction = recorded(shared_dir, relative, index)
+    interaction = recorded(relative, index)
     request, real = interaction["request"], interaction["response"]
     response = await client.get(request["path"], params={"q": request["params"]["q"]})
     assert response.status_code == real["status"] == 200
@@ -115,10 +113,10 @@ async def test_replayed_query_matches_recording(
     ],
 )
 async def test_query_matches_mock_body(
-    shared_dir: Path, client: httpx.AsyncClient, filename: str, sobject: str
+    client: httpx.AsyncClient, filename: str, sobject: str
 ) -> None:
     """The fields of Nango's recorded v60 bodies, polymorphic Owner.Name included, as recorded."""
-    real = load(shared_dir, f"{QUERY}/{filename}")
+    real = load(f"{QUERY}/{filename}")
     # The bodies come without their request: select what their records hold.
     fields = [
         f"{key}.Name" if isinstance(value, dict) else key
@@ -138,9 +136,9 @@ async def test_query_matches_mock_body(
         assert {record["Owner"]["attributes"]["type"] for record in ours["records"]} == {"Name"}
 
 
-async def test_empty_result_matches_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_empty_result_matches_sample(client: httpx.AsyncClient) -> None:
     """A query that matches nothing answers exactly restforce's empty result."""
-    real = load(shared_dir, f"{QUERY}/restforce__query_empty_response.json")
+    real = load(f"{QUERY}/restforce__query_empty_response.json")
     soql = "SELECT Id FROM Account WHERE Name = 'No such account'"
     response = await client.get("/services/data/v62.0/query", params={"q": soql})
     assert response.status_code == 200
@@ -150,9 +148,9 @@ async def test_empty_result_matches_sample(shared_dir: Path, client: httpx.Async
 # --- COUNT() and aggregates -----------------------------------------------------------------
 
 
-async def test_count_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_count_matches_recording(client: httpx.AsyncClient) -> None:
     """SELECT count() answers the count in totalSize and no records, as recorded at v50."""
-    interaction = recorded(shared_dir, f"{QUERY}/snowfakery__count_only_v50.json")
+    interaction = recorded(f"{QUERY}/snowfakery__count_only_v50.json")
     path, soql = cassette_request(interaction["request"]["uri"])
     assert path == "/services/data/v50.0/query/"
     response = await client.get(path, params={"q": soql})
@@ -165,9 +163,9 @@ async def test_count_matches_recording(shared_dir: Path, client: httpx.AsyncClie
     assert ours["totalSize"] == 60  # the demo org's accounts
 
 
-async def test_aggregate_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_aggregate_matches_recording(client: httpx.AsyncClient) -> None:
     """count(Id) answers one AggregateResult record: attributes with only a type, and expr0."""
-    interaction = recorded(shared_dir, f"{QUERY}/cumulusci__aggregate_count_Id_expr0.json")
+    interaction = recorded(f"{QUERY}/cumulusci__aggregate_count_Id_expr0.json")
     path, soql = cassette_request(interaction["request"]["uri"])
     response = await client.get(path, params={"q": soql})
     assert response.status_code == interaction["response"]["status"] == 200
@@ -179,11 +177,9 @@ async def test_aggregate_matches_recording(shared_dir: Path, client: httpx.Async
     assert isinstance(ours["records"][0]["expr0"], int)  # a count is an integer, as recorded
 
 
-async def test_grouped_aggregate_matches_sample(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_grouped_aggregate_matches_sample(client: httpx.AsyncClient) -> None:
     """GROUP BY answers one AggregateResult per group, the group field and expr0 (restforce)."""
-    real = load(shared_dir, f"{QUERY}/restforce__query_aggregate_success_response.json")
+    real = load(f"{QUERY}/restforce__query_aggregate_success_response.json")
     soql = "SELECT LeadSource, SUM(Amount) FROM Opportunity GROUP BY LeadSource"
     response = await client.get("/services/data/v62.0/query", params={"q": soql})
     assert response.status_code == 200
@@ -202,11 +198,9 @@ async def test_grouped_aggregate_matches_sample(
 # --- relationships --------------------------------------------------------------------------
 
 
-async def test_child_subquery_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_child_subquery_matches_recording(client: httpx.AsyncClient) -> None:
     """A child subquery answers a nested query result, or null for a parent without children."""
-    interaction = recorded(shared_dir, f"{QUERY}/cumulusci__subquery_child_relationship_null.json")
+    interaction = recorded(f"{QUERY}/cumulusci__subquery_child_relationship_null.json")
     real = interaction["response"]["body"]
     ana = (
         await client.get(
@@ -238,9 +232,9 @@ async def test_child_subquery_matches_recording(
     assert children[ana]["records"][0]["Name"] == "Ana's"
 
 
-async def test_relationships_match_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_relationships_match_sample(client: httpx.AsyncClient) -> None:
     """A parent relationship nests a record with attributes; a child one nests a query result."""
-    real = load(shared_dir, f"{QUERY}/restforce__query_success_response.json")
+    real = load(f"{QUERY}/restforce__query_success_response.json")
     sample = real["records"][0]
     parent, children = sample["ParentWhizbang__r"], sample["Whizbangs__r"]
     # The sample's Whizbang fields mapped onto Contact, its Account and its Tasks.
@@ -289,9 +283,9 @@ def check_last_page(interaction: dict[str, Any], response: httpx.Response, versi
     assert LIMIT_INFO.match(response.headers["sforce-limit-info"])
 
 
-async def test_pages_match_recordings(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_pages_match_recordings(client: httpx.AsyncClient) -> None:
     """A result over the batch size pages as recorded: nextRecordsUrl first, none on the last."""
-    first_real = recorded(shared_dir, f"{NANGO}/accounts.interactions.json", 0)
+    first_real = recorded(f"{NANGO}/accounts.interactions.json", 0)
     # 200 more accounts (260 in all) and the smallest batch make two pages, as 2086 rows did.
     records = [{"attributes": {"type": "Account"}, "Name": f"Page {i}"} for i in range(200)]
     created = await client.post(
@@ -314,21 +308,21 @@ async def test_pages_match_recordings(shared_dir: Path, client: httpx.AsyncClien
     assert our_url
     assert (real_url[1], real_url[3]) == ("59.0", str(len(real["records"])))
     assert (our_url[1], our_url[3]) == ("59.0", "200")  # the offset of the next page
-    last_real = recorded(shared_dir, f"{NANGO}/accounts.interactions.json", 1)
+    last_real = recorded(f"{NANGO}/accounts.interactions.json", 1)
     assert last_real["request"]["path"] == real["nextRecordsUrl"]
     check_last_page(last_real, await client.get(ours["nextRecordsUrl"]), "59.0")
     # retrieve-query-more: the last page of SELECT Id, Name FROM Account at v60.
-    more_real = recorded(shared_dir, f"{QUERY}/nango__query_locator_last_page_v60_200.json")
+    more_real = recorded(f"{QUERY}/nango__query_locator_last_page_v60_200.json")
     start = await client.get(
         "/services/data/v60.0/query", params={"q": "SELECT Id, Name FROM Account"}, headers=batch
     )
     check_last_page(more_real, await client.get(start.json()["nextRecordsUrl"]), "60.0")
 
 
-async def test_pages_match_samples(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_pages_match_samples(client: httpx.AsyncClient) -> None:
     """First and last pages have the top-level keys of restforce's paginated samples."""
-    first_real = load(shared_dir, f"{QUERY}/restforce__query_paginated_first_page_response.json")
-    last_real = load(shared_dir, f"{QUERY}/restforce__query_paginated_last_page_response.json")
+    first_real = load(f"{QUERY}/restforce__query_paginated_first_page_response.json")
+    last_real = load(f"{QUERY}/restforce__query_paginated_last_page_response.json")
     # Their locator ("/services/data/v26.0/query/01gD") is hand-written: not a real locator.
     assert not LOCATOR_URL.match(first_real["nextRecordsUrl"])
     created = await client.post(
@@ -361,11 +355,9 @@ async def test_pages_match_samples(shared_dir: Path, client: httpx.AsyncClient) 
     "filename",
     ["snowfakery__query_INVALID_TYPE_400.json", "snowfakery__query_INVALID_TYPE_v50_400.json"],
 )
-async def test_invalid_type_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, filename: str
-) -> None:
+async def test_invalid_type_matches_recording(client: httpx.AsyncClient, filename: str) -> None:
     """An unknown object is 400 with exactly the recorded INVALID_TYPE body, caret and all."""
-    interaction = recorded(shared_dir, f"fixtures/errors/{filename}")
+    interaction = recorded(f"fixtures/errors/{filename}")
     path, soql = cassette_request(interaction["request"]["uri"])
     response = await client.get(path, params={"q": soql})
     assert response.status_code == interaction["response"]["status"] == 400
@@ -376,9 +368,9 @@ async def test_invalid_type_matches_recording(
     assert parts["echo"] == soql.strip()  # the echo drops the recorded trailing space
 
 
-async def test_invalid_field_matches_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_invalid_field_matches_sample(client: httpx.AsyncClient) -> None:
     """An unknown column is 400 INVALID_FIELD with the echo, caret and position layout."""
-    real = load(shared_dir, f"{QUERY}/restforce__query_error_response.json")
+    real = load(f"{QUERY}/restforce__query_error_response.json")
     response = await client.get(
         "/services/data/v62.0/query", params={"q": "SELECT Foo FROM Account"}
     )
@@ -397,9 +389,9 @@ async def test_invalid_field_matches_sample(shared_dir: Path, client: httpx.Asyn
     assert soql_error_parts(ours[0]["message"])["column"] == "8"
 
 
-async def test_malformed_query_matches_layout(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_malformed_query_matches_layout(client: httpx.AsyncClient) -> None:
     """A syntax error is 400 MALFORMED_QUERY in the layout of the recorded INVALID_TYPE errors."""
-    interaction = recorded(shared_dir, "fixtures/errors/snowfakery__query_INVALID_TYPE_400.json")
+    interaction = recorded("fixtures/errors/snowfakery__query_INVALID_TYPE_400.json")
     real = interaction["response"]["body"]
     soql = "SELECT Id FROM Account LIMIT q"
     response = await client.get("/services/data/v62.0/query", params={"q": soql})

@@ -1,4 +1,4 @@
-"""sObject rows answer like the real recordings in ../shared/salesforce, by shape.
+"""sObject rows answer like the real recordings (tests.helpers.oracles), by shape.
 
 Each test replays a recorded request (same method, path and version, the body adapted to the
 demo org's seed records) and compares status, content type, key sets and value types, error
@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Set as AbstractSet
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from emulator.ids import to18
 from emulator.org import Org
-from tests.emulator.shape import assert_same_shape
-from tests.emulator.test_fidelity import ORG_SPECIFIC_FIELD, load
+from tests.helpers.emulator import demo_user_id, is_id18
+from tests.helpers.oracles import (
+    LIMIT_INFO,
+    ORG_SPECIFIC_FIELD,
+    assert_same_shape,
+    load,
+    oracle_path,
+)
 
 ROWS = "fixtures/sobject_rows"
 UPSERT = "fixtures/upsert"
-LIMIT_INFO = re.compile(r"^api-usage=\d+/\d+$")
 #: Keys of an address object that exist only with state and country picklists enabled.
 PICKLIST_ADDRESS_KEYS = {"countryCode", "stateCode"}
 #: Fields a 2026 org's User has that the demo org's User describe lacks: that describe is derived
@@ -38,16 +41,6 @@ USER_FIELDS_NOT_IN_TRIMMED_DESCRIBE = {
     "UserPreferencesLiveAgentMiawSetupDeflection",
     "UserPreferencesShowForecastingRoundedAmounts",
 }
-
-
-def is_id18(value: Any, prefix: str) -> bool:
-    """True for an 18-character id of ``prefix`` whose last three characters are its checksum."""
-    return (
-        isinstance(value, str)
-        and len(value) == 18
-        and value.startswith(prefix)
-        and to18(value) == value
-    )
 
 
 def check_headers(real: dict[str, str], ours: httpx.Headers) -> None:
@@ -89,14 +82,6 @@ async def seed_id(client: httpx.AsyncClient, sobject: str, where: str) -> str:
     return found
 
 
-def demo_user_id(org: Org) -> str:
-    """The id of the demo user the client acts as."""
-    user = org.user_by_username(org.config.username)
-    assert user is not None
-    found: str = user["Id"]
-    return found
-
-
 async def describe_field_names(client: httpx.AsyncClient, sobject: str) -> list[str]:
     """Our describe's field names of ``sobject``, in describe order."""
     describe = (await client.get(f"/services/data/v62.0/sobjects/{sobject}/describe")).json()
@@ -106,9 +91,9 @@ async def describe_field_names(client: httpx.AsyncClient, sobject: str) -> list[
 # --- create ---------------------------------------------------------------------------------
 
 
-async def test_create_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_create_matches_recording(client: httpx.AsyncClient) -> None:
     """POST /sobjects/Account/ answers 201, a SaveResult, Location and Sforce-Limit-Info."""
-    recording = load(shared_dir, f"{ROWS}/nango__create_Account_v59_201.json")
+    recording = load(f"{ROWS}/nango__create_Account_v59_201.json")
     request, real = recording["request"], recording["response"]
     response = await client.post(request["path"], json=request["data"])
     assert response.status_code == real["status"] == 201
@@ -121,29 +106,27 @@ async def test_create_matches_recording(shared_dir: Path, client: httpx.AsyncCli
     assert response.headers["location"] == f"/services/data/v59.0/sobjects/Account/{body['id']}"
 
 
-async def test_create_save_result_matches_samples(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_create_save_result_matches_samples(client: httpx.AsyncClient) -> None:
     """A create's SaveResult has the keys of Nango's v60 Lead sample and restforce's sample."""
     response = await client.post(
         "/services/data/v60.0/sobjects/Lead", json={"LastName": "Okafor", "Company": "Kestrel"}
     )
     assert response.status_code == 201
     body = response.json()
-    lead = load(shared_dir, f"{ROWS}/nango__create_lead_v60.json")
+    lead = load(f"{ROWS}/nango__create_lead_v60.json")
     assert_same_shape(lead, body)
     assert is_id18(lead["id"], "00Q")
     assert is_id18(body["id"], "00Q")
     # restforce's id is "some_id": shape only.
-    assert_same_shape(load(shared_dir, f"{ROWS}/restforce__create_success_response.json"), body)
+    assert_same_shape(load(f"{ROWS}/restforce__create_success_response.json"), body)
 
 
 # --- read -----------------------------------------------------------------------------------
 
 
-async def test_get_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_get_matches_recording(client: httpx.AsyncClient) -> None:
     """GET /sobjects/Account/{id} answers every field with a real record's shape and headers."""
-    recording = load(shared_dir, f"{ROWS}/nango__get_Account_v62_200.json")
+    recording = load(f"{ROWS}/nango__get_Account_v62_200.json")
     real = recording["response"]
     acme = await seed_id(client, "Account", "Name = 'Acme Corporation'")
     response = await client.get(f"/services/data/v62.0/sobjects/Account/{acme}")
@@ -161,11 +144,9 @@ async def test_get_matches_recording(shared_dir: Path, client: httpx.AsyncClient
     check_headers(real["headers"], response.headers)
 
 
-async def test_get_by_external_id_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_get_by_external_id_matches_recording(client: httpx.AsyncClient, org: Org) -> None:
     """GET /sobjects/User/Id/{id} answers the User record as recorded, address object included."""
-    recording = load(shared_dir, f"{ROWS}/nango__get_User_by_Id_field_v60_200.json")
+    recording = load(f"{ROWS}/nango__get_User_by_Id_field_v60_200.json")
     real = recording["response"]
     user_id = demo_user_id(org)
     response = await client.get(f"/services/data/v60.0/sobjects/User/Id/{user_id}")
@@ -186,11 +167,9 @@ async def test_get_by_external_id_matches_recording(
     assert is_id18(body["Id"], "00Q")
 
 
-async def test_get_selected_fields_matches_sample(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_get_selected_fields_matches_sample(client: httpx.AsyncClient) -> None:
     """GET …?fields=X answers attributes, X and then Id, as restforce's sample (shape only)."""
-    real = load(shared_dir, f"{ROWS}/restforce__sobject_select_success_response.json")
+    real = load(f"{ROWS}/restforce__sobject_select_success_response.json")
     lead = await seed_id(client, "Lead", "External_Id__c = 'L-000001'")
     response = await client.get(
         f"/services/data/v62.0/sobjects/Lead/{lead}", params={"fields": "External_Id__c"}
@@ -205,9 +184,9 @@ async def test_get_selected_fields_matches_sample(
     assert_same_shape(renamed, ours)
 
 
-async def test_get_has_keys_of_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_get_has_keys_of_sample(client: httpx.AsyncClient) -> None:
     """A record has the attributes and system fields of restforce's (hand-written) sample."""
-    real = load(shared_dir, f"{ROWS}/restforce__sobject_find_success_response.json")
+    real = load(f"{ROWS}/restforce__sobject_find_success_response.json")
     acme = await seed_id(client, "Account", "Name = 'Acme Corporation'")
     ours = (await client.get(f"/services/data/v62.0/sobjects/Account/{acme}")).json()
     # The sample's other fields are "Whizbang" custom fields (…_Label): not compared.
@@ -218,9 +197,9 @@ async def test_get_has_keys_of_sample(shared_dir: Path, client: httpx.AsyncClien
 # --- update, delete -------------------------------------------------------------------------
 
 
-async def test_update_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_update_matches_recording(client: httpx.AsyncClient) -> None:
     """PATCH /sobjects/Account/{id} answers 204 with no body, and the record changes."""
-    recording = load(shared_dir, f"{ROWS}/nango__update_Account_v63_204.json")
+    recording = load(f"{ROWS}/nango__update_Account_v63_204.json")
     request, real = recording["request"], recording["response"]
     acme = await seed_id(client, "Account", "Name = 'Acme Corporation'")
     response = await client.patch(
@@ -234,9 +213,9 @@ async def test_update_matches_recording(shared_dir: Path, client: httpx.AsyncCli
     assert {key: record[key] for key in request["data"]} == request["data"]
 
 
-async def test_delete_matches_recording(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_delete_matches_recording(client: httpx.AsyncClient) -> None:
     """DELETE /sobjects/Account/{id} answers 204 with no body; the record is then NOT_FOUND."""
-    recording = load(shared_dir, f"{ROWS}/nango__delete_Account_v63_204.json")
+    recording = load(f"{ROWS}/nango__delete_Account_v63_204.json")
     real = recording["response"]
     created = await client.post("/services/data/v63.0/sobjects/Account", json={"Name": "Gone"})
     url = f"/services/data/v63.0/sobjects/Account/{created.json()['id']}"
@@ -255,11 +234,9 @@ async def test_delete_matches_recording(shared_dir: Path, client: httpx.AsyncCli
 # --- upsert ---------------------------------------------------------------------------------
 
 
-async def test_upsert_created_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_upsert_created_matches_recording(client: httpx.AsyncClient) -> None:
     """Upsert by Contact Email with no match answers 201, created true and Location."""
-    recording = load(shared_dir, f"{UPSERT}/nango__upsert_Contact_Email_created_v60_201.json")
+    recording = load(f"{UPSERT}/nango__upsert_Contact_Email_created_v60_201.json")
     request, real = recording["request"], recording["response"]
     response = await client.patch(request["path"], json=request["data"])
     assert response.status_code == real["status"] == 201
@@ -273,11 +250,9 @@ async def test_upsert_created_matches_recording(
     assert record["Email"] == "test_upsert_004@example.com"  # the path value, decoded once
 
 
-async def test_upsert_updated_matches_recording(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_upsert_updated_matches_recording(client: httpx.AsyncClient) -> None:
     """Upsert by Id with updateOnly=true on a match answers 200, created false and Location."""
-    recording = load(shared_dir, f"{UPSERT}/nango__upsert_Account_Id_updated_v59_200.json")
+    recording = load(f"{UPSERT}/nango__upsert_Account_Id_updated_v59_200.json")
     request, real = recording["request"], recording["response"]
     acme = await seed_id(client, "Account", "Name = 'Acme Corporation'")
     response = await client.patch(
@@ -294,13 +269,11 @@ async def test_upsert_updated_matches_recording(
     assert response.headers["location"] == f"/services/data/v59.0/sobjects/Account/{acme}"
 
 
-async def test_upsert_before_v46_matches_samples(
-    shared_dir: Path, client: httpx.AsyncClient
-) -> None:
+async def test_upsert_before_v46_matches_samples(client: httpx.AsyncClient) -> None:
     """Up to v45 an upsert answers 201 without created, or an empty 204, as restforce's samples."""
-    created = load(shared_dir, f"{UPSERT}/restforce__upsert_created_success_response.json")
+    created = load(f"{UPSERT}/restforce__upsert_created_success_response.json")
     # restforce__upsert_updated_success_response.json is empty: it stands for the 204.
-    updated = (shared_dir / UPSERT / "restforce__upsert_updated_success_response.json").read_text()
+    updated = oracle_path(f"{UPSERT}/restforce__upsert_updated_success_response.json").read_text()
     url = "/services/data/v45.0/sobjects/Lead/External_Id__c"
     insert = await client.patch(f"{url}/L-900001", json={"LastName": "Nyberg", "Company": "Fjord"})
     assert insert.status_code == 201
@@ -311,9 +284,9 @@ async def test_upsert_before_v46_matches_samples(
     assert update.content.decode() == updated.strip() == ""
 
 
-async def test_upsert_multiple_matches_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_upsert_multiple_matches_sample(client: httpx.AsyncClient) -> None:
     """An external id matching two records answers 300 and the records' URLs (restforce shape)."""
-    real = load(shared_dir, f"{UPSERT}/restforce__upsert_multiple_error_response.json")
+    real = load(f"{UPSERT}/restforce__upsert_multiple_error_response.json")
     for name in ("Twin", "Other Twin"):
         created = await client.post(
             "/services/data/v62.0/sobjects/Contact", json={"LastName": name, "Email": "twin@x.io"}
@@ -343,10 +316,10 @@ async def test_upsert_multiple_matches_sample(shared_dir: Path, client: httpx.As
     ],
 )
 async def test_not_found_bodies_match_samples(
-    shared_dir: Path, client: httpx.AsyncClient, filename: str, method: str, path: str
+    client: httpx.AsyncClient, filename: str, method: str, path: str
 ) -> None:
     """A malformed id or an unknown external id field is 404 with exactly the sample's body."""
-    real = load(shared_dir, filename)
+    real = load(filename)
     body = {"Name": "Whizbang"} if method == "PATCH" else None
     response = await client.request(method, f"/services/data/v62.0/sobjects/{path}", json=body)
     assert response.status_code == 404
@@ -354,9 +327,9 @@ async def test_not_found_bodies_match_samples(
     assert response.json() == real
 
 
-async def test_write_error_matches_sample(shared_dir: Path, client: httpx.AsyncClient) -> None:
+async def test_write_error_matches_sample(client: httpx.AsyncClient) -> None:
     """Writing an unknown field is 400 INVALID_FIELD with restforce's body, create and update."""
-    real = load(shared_dir, f"{ROWS}/restforce__write_error_response.json")
+    real = load(f"{ROWS}/restforce__write_error_response.json")
     expected = [{**real[0], "message": real[0]["message"].replace("type Bar", "type Account")}]
     url = "/services/data/v62.0/sobjects/Account"
     created = await client.post(url, json={"Name": "Foo", "foo": 1})
@@ -368,11 +341,9 @@ async def test_write_error_matches_sample(shared_dir: Path, client: httpx.AsyncC
     assert updated.json() == expected
 
 
-async def test_revoked_session_matches_sample(
-    shared_dir: Path, client: httpx.AsyncClient, token: str
-) -> None:
+async def test_revoked_session_matches_sample(client: httpx.AsyncClient, token: str) -> None:
     """A revoked access token gets 401 and exactly the INVALID_SESSION_ID body on a record."""
-    real = load(shared_dir, "fixtures/errors/restforce__expired_session_response.json")
+    real = load("fixtures/errors/restforce__expired_session_response.json")
     acme = await seed_id(client, "Account", "Name = 'Acme Corporation'")
     revoked = await client.post("/services/oauth2/revoke", data={"token": token})
     assert revoked.status_code == 200

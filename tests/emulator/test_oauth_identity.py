@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import httpx
 
 from emulator.org import Org
-from tests.conftest import API, BASE_URL
-from tests.emulator.test_oauth import Flow
+from tests.helpers.emulator import API, BASE_URL
+from tests.helpers.emulator.web_flow import Flow
+from tests.helpers.oracles import load
 
 USERINFO = "/services/oauth2/userinfo"
 REVOKE = "/services/oauth2/revoke"
@@ -42,13 +40,9 @@ async def test_userinfo_of_the_demo_user(client: httpx.AsyncClient, org: Org) ->
     assert org.api_requests == 0  # not a data API call
 
 
-async def test_userinfo_keys_match_the_recording(
-    client: httpx.AsyncClient, shared_dir: Path
-) -> None:
+async def test_userinfo_keys_match_the_recording(client: httpx.AsyncClient) -> None:
     """userinfo has exactly the keys (and url keys) of the real v66 recording."""
-    recorded = json.loads(
-        (shared_dir / "fixtures" / "oauth" / "nango__userinfo_200.json").read_text()
-    )["response"]["body"]
+    recorded = load("fixtures/oauth/nango__userinfo_200.json")["response"]["body"]
     body = (await client.get(USERINFO)).json()
     assert list(body) == list(recorded)
     assert set(body["urls"]) == set(recorded["urls"])

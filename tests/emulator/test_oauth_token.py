@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import httpx
 import pytest
 
 from emulator.config import EmulatorConfig
 from emulator.org import Org
-from tests.conftest import API, BASE_URL
-from tests.emulator.test_oauth import (
+from tests.helpers.emulator import API, BASE_URL, client_for
+from tests.helpers.emulator.web_flow import (
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
     TOKEN,
     USERNAME,
     Flow,
-    client_for,
 )
+from tests.helpers.oracles import load
 
 
 def _password_grant(**extra: str) -> dict[str, str]:
@@ -261,13 +258,9 @@ async def test_token_calls_are_logged_with_grant_type(anon_client: httpx.AsyncCl
     ]
 
 
-async def test_token_keys_match_the_recorded_response(
-    anon_client: httpx.AsyncClient, shared_dir: Path
-) -> None:
+async def test_token_keys_match_the_recorded_response(anon_client: httpx.AsyncClient) -> None:
     """Every key of restforce's recorded token response is in the password and code answers."""
-    recorded = json.loads(
-        (shared_dir / "fixtures" / "oauth" / "restforce__auth_success_response.json").read_text()
-    )
+    recorded = load("fixtures/oauth/restforce__auth_success_response.json")
     password = (await anon_client.post(TOKEN, data=_password_grant())).json()
     flow = Flow(anon_client)
     code = (await flow.exchange(await flow.code())).json()

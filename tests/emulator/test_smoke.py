@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import API
+from tests.helpers.emulator import API
 
 
 async def test_versions_need_no_auth(anon_client: httpx.AsyncClient) -> None:

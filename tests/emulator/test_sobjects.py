@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -12,26 +11,10 @@ import pytest
 
 from emulator.ids import to18
 from emulator.org import Org
-from tests.conftest import API
+from tests.helpers.emulator import API, create, demo_user_id
 
 NO_SUCH_FIELD = "Provided external ID field does not exist or is not accessible: "
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
-
-
-async def create(client: httpx.AsyncClient, sobject: str, body: dict[str, Any]) -> str:
-    """POST a record and return its id (asserting the create succeeded)."""
-    response = await client.post(f"{API}/sobjects/{sobject}", json=body)
-    assert response.status_code == 201, response.text
-    record_id: str = response.json()["id"]
-    return record_id
-
-
-def demo_user_id(org: Org) -> str:
-    """The id of the demo user the test client acts as."""
-    user = org.user_by_username(org.config.username)
-    assert user is not None
-    user_id: str = user["Id"]
-    return user_id
 
 
 # --- create -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from emulator import soql
 from emulator.ids import to18
-from tests.emulator.test_soql import Org, make_org, run, values
+from tests.helpers.emulator.soql_org import Org, make_org, run, values
 
 
 @pytest.fixture

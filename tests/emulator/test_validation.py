@@ -12,8 +12,7 @@ from emulator import field_values
 from emulator.errors import SalesforceError
 from emulator.ids import to18
 from emulator.org import Org
-from tests.conftest import API
-from tests.emulator.test_sobjects import create
+from tests.helpers.emulator import API, create, get_record
 
 
 async def error_of(
@@ -59,8 +58,13 @@ async def test_field_names_are_case_insensitive(client: httpx.AsyncClient, org: 
 
 
 async def test_attributes_in_the_body_are_ignored(client: httpx.AsyncClient) -> None:
-    """``attributes`` in a single-record body is ignored."""
-    await create(client, "Account", {"attributes": {"type": "Contact"}, "Name": "Attr"})
+    """``attributes`` in a single-record body is ignored: an Account is stored as the URL says."""
+    account_id = await create(
+        client, "Account", {"attributes": {"type": "Contact"}, "Name": "Attr"}
+    )
+    stored = await get_record(client, "Account", account_id)
+    assert stored["attributes"]["type"] == "Account"
+    assert stored["Name"] == "Attr"
 
 
 async def test_non_createable_fields_are_refused_together(client: httpx.AsyncClient) -> None:
@@ -241,8 +245,9 @@ async def test_restricted_picklist_refuses_unknown_values(client: httpx.AsyncCli
 
 
 async def test_unrestricted_picklist_takes_any_value(client: httpx.AsyncClient) -> None:
-    """An unrestricted picklist (Account.Industry) takes a value outside its list."""
-    await create(client, "Account", {"Name": "x", "Industry": "Space Mining"})
+    """An unrestricted picklist (Account.Industry) takes and stores a value outside its list."""
+    account_id = await create(client, "Account", {"Name": "x", "Industry": "Space Mining"})
+    assert (await get_record(client, "Account", account_id))["Industry"] == "Space Mining"
 
 
 # --- numbers, dates, datetimes ------------------------------------------------------------
@@ -392,8 +397,12 @@ async def test_reference_ids_are_stored_as_18_chars(client: httpx.AsyncClient, o
 
 
 async def test_unmodelled_reference_targets_are_accepted(client: httpx.AsyncClient) -> None:
-    """A well-formed id of an object the org does not model (RecordType) is accepted."""
-    await create(client, "Account", {"Name": "x", "RecordTypeId": "012000000000000AAA"})
+    """A well-formed id of an object the org does not model (RecordType) is accepted and stored."""
+    account_id = await create(
+        client, "Account", {"Name": "x", "RecordTypeId": "012000000000000AAA"}
+    )
+    stored = await get_record(client, "Account", account_id)
+    assert stored["RecordTypeId"] == "012000000000000AAA"
 
 
 async def test_parent_by_external_id(client: httpx.AsyncClient, org: Org) -> None:

@@ -18,10 +18,10 @@ from pydantic import SecretStr
 
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
 from server.settings import Settings
-from server.store import AuthKind, Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import AuthKind, Connection
+from server.store.sqlite import SQLiteConnectionStore
 from tests.jwt_keys import write_jwt_key
 
 DEMO_USER = "demo@callforce.dev"

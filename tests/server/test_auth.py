@@ -14,10 +14,11 @@ import pytest
 from pydantic import SecretStr
 
 from emulator.server import BackgroundEmulator
-from server import auth
 from server.errors import InvalidInstanceUrl, NeedsReconnect, OAuthFailure, TransportError
+from server.salesforce import grants as auth
+from server.salesforce import instances
 from server.settings import Settings
-from server.store import Connection
+from server.store.interface import Connection
 from tests.server.conftest import CLIENT_ID, CLIENT_SECRET, DEMO_USER
 
 CALLBACK = "http://127.0.0.1:8765/callback"
@@ -315,7 +316,7 @@ async def test_token_errors_do_not_echo_the_request(
 )  # fmt: skip
 def test_instance_url_accepted(instance_url: str, login_url: str, expected: str) -> None:
     """https on a Salesforce domain, or loopback when the login host is loopback, is accepted."""
-    assert auth.validate_instance_url(instance_url, login_url) == expected
+    assert instances.validate_instance_url(instance_url, login_url) == expected
 
 
 @pytest.mark.parametrize(
@@ -338,7 +339,7 @@ def test_instance_url_accepted(instance_url: str, login_url: str, expected: str)
 def test_instance_url_refused(instance_url: str, login_url: str) -> None:
     """Anything else is refused before a token is ever sent there."""
     with pytest.raises(InvalidInstanceUrl):
-        auth.validate_instance_url(instance_url, login_url)
+        instances.validate_instance_url(instance_url, login_url)
 
 
 def test_token_response_with_loopback_instance_is_refused() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from server.crypto import KEY_FILE, TokenCipher
 from server.errors import StoredTokenUnreadable
 from server.settings import Settings
+from server.store.crypto import KEY_FILE, TokenCipher
 
 TOKEN = "00D5g000004CFDe!AQ.secret-access-token"
 

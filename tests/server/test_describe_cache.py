@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from emulator.server import BackgroundEmulator
-from server.describe import DescribeCache
 from server.errors import UnknownObject
-from server.salesforce import SalesforceClient
-from server.store_sqlite import SQLiteConnectionStore
+from server.salesforce.client import SalesforceClient
+from server.salesforce.describe_cache import DescribeCache
+from server.store.sqlite import SQLiteConnectionStore
 from tests.server.conftest import (
     API,
     connect_demo,

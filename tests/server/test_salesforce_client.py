@@ -17,7 +17,6 @@ from emulator.config import EmulatorConfig
 from emulator.org import RequestLogEntry
 from emulator.server import BackgroundEmulator
 from emulator.tls import ensure_certificates
-from server.crypto import TokenCipher
 from server.errors import (
     ConnectionNotFound,
     Forbidden,
@@ -31,10 +30,11 @@ from server.errors import (
     Timeout,
     TransportError,
 )
-from server.salesforce import SalesforceClient
+from server.salesforce.client import SalesforceClient
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.crypto import TokenCipher
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 from tests.server.conftest import (
     API,
     add_fault,
@@ -479,6 +479,21 @@ async def test_paths_off_the_api_are_refused(
     """Paths outside /services/, into /services/oauth2/, or with tricks never leave the client."""
     connect_demo(store, emulator)
     with pytest.raises(RequestRefused):
+        await client.request("GET", path)
+    assert await request_log(control) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/services/oauth2/token", "/services//oauth2/token", "/services/%2foauth2/userinfo"],
+)
+async def test_paths_that_mean_oauth2_never_carry_the_token(
+    client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
+    control: httpx.AsyncClient, path: str,
+) -> None:  # fmt: skip
+    """An empty or encoded-slash segment cannot smuggle the bearer token into /oauth2/."""
+    connect_demo(store, emulator)
+    with pytest.raises(RequestRefused, match="OAuth endpoints"):
         await client.request("GET", path)
     assert await request_log(control) == []
 

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from server.errors import ConnectionNotFound
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import DB_FILE, SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import DB_FILE, SQLiteConnectionStore
 
 ACCESS = "00D5g000004CFDe!AQplaintext-access-token-0123456789"
 REFRESH = "5Aep861plaintext-refresh-token-0123456789"

@@ -27,11 +27,11 @@ from pydantic import SecretStr
 
 from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
-from server import auth
 from server.app import build_server
+from server.salesforce import grants as auth
 from server.settings import Settings
-from server.store import Connection
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.interface import Connection
+from server.store.sqlite import SQLiteConnectionStore
 
 DEMO_USER = "demo@callforce.dev"
 DEMO_PASSWORD = "demo"

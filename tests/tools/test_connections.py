@@ -8,7 +8,7 @@ import httpx
 
 from emulator.server import BackgroundEmulator
 from server.app import build_server
-from server.store_sqlite import SQLiteConnectionStore
+from server.store.sqlite import SQLiteConnectionStore
 from tests.tools.conftest import (
     API,
     CLIENT_ID,

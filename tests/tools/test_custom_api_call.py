@@ -96,6 +96,20 @@ async def test_hostile_endpoints_are_refused_with_nothing_sent(
 
 
 @pytest.mark.parametrize(
+    "endpoint",
+    ["/services/oauth2/token", "/services//oauth2/token", "/services/%2foauth2/userinfo"],
+)
+async def test_every_spelling_of_oauth2_is_refused_with_nothing_sent(
+    tools: Tools, control: httpx.AsyncClient, endpoint: str
+) -> None:
+    """/services//oauth2/… and /services/%2foauth2/… mean /services/oauth2/…: refused alike."""
+    await clear_log(control)
+    text = await tools.error("custom_api_call", {"method": "GET", "endpoint": endpoint})
+    assert "nothing was sent: the OAuth endpoints under /services/oauth2/" in text
+    assert await request_log(control) == []
+
+
+@pytest.mark.parametrize(
     "headers",
     [
         {"Authorization": "Bearer stolen"},

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -42,22 +39,9 @@ async def _fail(ctx: ToolContext, args: _Args) -> _Result:
     return _Result(ok=True)
 
 
-@dataclass
-class _Services:
-    settings: Any = None
-    store: Any = None
-    client: Any = None
-    describe: Any = None
-    cursor_key: bytes = b"k"
-
-
-@asynccontextmanager
-async def _lifespan(_: MCPServer[Any]) -> AsyncIterator[_Services]:
-    yield _Services()
-
-
 def _server() -> MCPServer[Any]:
-    server = MCPServer[Any]("boundary-test", lifespan=_lifespan)
+    # No lifespan: the failing handler uses no services.
+    server = MCPServer[Any]("boundary-test")
     register(server, ToolSpec("fail", "Fail", "Raises on purpose.", READ, _Args, _Result, _fail))
     return server
 

@@ -1,0 +1,11 @@
+"""Operator-configured actions: a TOML file whose actions become typed MCP tools.
+
+- :mod:`~server.actions.model`: the file format and :func:`~server.actions.model.load_actions`;
+- :mod:`~server.actions.check`: checking a file against the org (objects, fields, types);
+- :mod:`~server.actions.specs`: one typed tool per action;
+- :mod:`~server.actions.serving`: registering, reloading while serving, notifying clients;
+- :mod:`~server.actions.cli`: ``callforce actions check|example``;
+- :mod:`~server.actions.templating`: Jinja2 templates rendered with values as data;
+- :mod:`~server.actions.soql_template`: SOQL templates whose values land in escaped literals;
+- ``examples/actions.toml``: the example file ``callforce demo`` serves.
+"""

@@ -1,0 +1,300 @@
+"""Connecting an org in the browser: the OAuth web-server flow with PKCE, one attempt at a time.
+
+:meth:`ConnectFlow.begin` checks what the person chose — the environment (Production, Sandbox or
+a My Domain URL) and the connection's name — and returns the org's authorize URL. The attempt
+stays in this process's memory under its ``state`` (256 random bits): the login host, the name,
+the PKCE S256 verifier and the callback URL. :meth:`ConnectFlow.complete` takes the attempt out
+(single use, whatever happens next), refuses it after :data:`ATTEMPT_TTL_SECONDS`, exchanges the
+code, which also checks the answer's ``instance_url``
+(:func:`server.salesforce.instances.validate_instance_url`),
+reads the user from ``userinfo``, and only then saves the connection. Any failure raises
+:class:`~server.connect.errors.ConnectFailed` and stores nothing.
+
+An attempt may also be bound to a browser (``binding``: the page's session cookie): the callback
+must come back in the browser that started it, so a link carrying someone else's code and state
+cannot connect *their* org here.
+
+What the person chose is checked by :mod:`server.connect.targets`; failures are
+:class:`~server.connect.errors.ConnectFailed`, whose reasons are listed there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from server.connect.errors import ConnectFailed, callback_error
+from server.connect.targets import check_name, default_name, resolve_environment
+from server.errors import CallforceError, InvalidInstanceUrl, OAuthFailure, Timeout, TransportError
+from server.salesforce import grants
+from server.salesforce.client import SalesforceClient
+from server.settings import Settings
+from server.store.interface import Connection, ConnectionStore, Environment
+
+#: How long a started attempt may wait for its callback.
+ATTEMPT_TTL_SECONDS = 10 * 60
+#: What callforce asks for: the REST API, and a refresh token so the connection lasts.
+SCOPE = "api refresh_token"
+_MAX_ATTEMPTS = 100
+_MAX_REMEMBERED = 1000
+
+logger = logging.getLogger("callforce.connect")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One started connect, waiting for its callback. The verifier is hidden from ``repr``."""
+
+    name: str
+    environment: Environment
+    login_url: str
+    client_id: str
+    redirect_uri: str
+    verifier: str = field(repr=False)
+    started: float = 0.0
+    reconnect: bool = False
+    binding: bytes | None = None
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+class ConnectFlow:
+    """Pending connect attempts of one process, and their completion (module docstring).
+
+    ``transport`` is for tests that fake the login host below httpx; ``clock`` for tests of
+    expiry.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConnectionStore,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._transport = transport
+        self._clock = clock
+        self._attempts: dict[bytes, Attempt] = {}
+        self._finished: dict[bytes, float] = {}
+
+    def __repr__(self) -> str:
+        return f"ConnectFlow({len(self._attempts)} pending)"
+
+    # -- starting ------------------------------------------------------------------------------
+
+    def begin(
+        self,
+        *,
+        choice: str,
+        name: str = "",
+        redirect_uri: str,
+        my_domain: str | None = None,
+        reconnect: bool = False,
+        binding: str | None = None,
+    ) -> str:
+        """Start an attempt; the org's authorize URL to send the browser to.
+
+        ``reconnect=True`` signs in again for the existing connection ``name`` (same login host);
+        otherwise ``name`` (default: from the environment) must not be taken yet.
+        """
+        client_id = self._settings.client_id
+        if not client_id:
+            raise ConnectFailed(
+                "input",
+                "callforce has no Salesforce app configured, so it cannot ask Salesforce to "
+                "sign you in.",
+                "Set CALLFORCE_CLIENT_ID and CALLFORCE_CLIENT_SECRET to your External Client "
+                "App's consumer key and secret, restart callforce, and connect again.",
+            )
+        if reconnect:
+            existing = self._store.get(check_name(name))
+            if existing is None:
+                raise ConnectFailed(
+                    "input", f"There is no connection named '{name.strip()}' to reconnect.", ""
+                )
+            environment, login_url, name = existing.environment, existing.login_url, existing.name
+        else:
+            environment, login_url = resolve_environment(self._settings, choice, my_domain)
+            name = check_name(name or default_name(choice, login_url))
+            if self._store.get(name) is not None:
+                raise ConnectFailed(
+                    "input",
+                    f"A connection named '{name}' already exists.",
+                    "Type another name, or use its Reconnect or Disconnect button.",
+                )
+        verifier, challenge = grants.pkce_pair()
+        state = secrets.token_urlsafe(32)
+        self._forget_old()
+        self._attempts[_digest(state)] = Attempt(
+            name=name,
+            environment=environment,
+            login_url=login_url,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            verifier=verifier,
+            started=self._clock(),
+            reconnect=reconnect,
+            binding=_digest(binding) if binding else None,
+        )
+        logger.info("connect %r: sending the browser to %s", name, login_url)
+        return grants.authorization_url(
+            login_url,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge,
+            scope=SCOPE,
+        )
+
+    def _forget_old(self) -> None:
+        now = self._clock()
+        for key in [k for k, a in self._attempts.items() if now - a.started > ATTEMPT_TTL_SECONDS]:
+            self._finished[key] = now
+            del self._attempts[key]
+        for key in [k for k, at in self._finished.items() if now - at > ATTEMPT_TTL_SECONDS]:
+            del self._finished[key]
+        # Bounded: the oldest go first (dicts keep insertion order).
+        while len(self._attempts) >= _MAX_ATTEMPTS:
+            oldest = next(iter(self._attempts))
+            self._finished[oldest] = now
+            del self._attempts[oldest]
+        while len(self._finished) > _MAX_REMEMBERED:
+            del self._finished[next(iter(self._finished))]
+
+    # -- finishing -----------------------------------------------------------------------------
+
+    def take(self, state: str | None, binding: str | None = None) -> Attempt:
+        """Remove and return the attempt of ``state``, or say why there is none."""
+        if not state:
+            raise ConnectFailed("state_unknown")
+        key = _digest(state)
+        attempt = self._attempts.pop(key, None)
+        if attempt is None:
+            raise ConnectFailed("state_used" if key in self._finished else "state_unknown")
+        now = self._clock()
+        self._finished[key] = now
+        if attempt.binding is not None and not hmac.compare_digest(
+            attempt.binding, _digest(binding or "")
+        ):
+            raise ConnectFailed("state_unknown")
+        if now - attempt.started > ATTEMPT_TTL_SECONDS:
+            raise ConnectFailed("state_expired")
+        return attempt
+
+    async def complete(
+        self,
+        state: str | None,
+        *,
+        code: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+        binding: str | None = None,
+    ) -> Connection:
+        """Finish the attempt of ``state``: the saved connection, or ConnectFailed (nothing saved).
+
+        ``code`` or ``error`` (+ ``error_description``) are the callback's query parameters.
+        """
+        attempt = self.take(state, binding)
+        if error:
+            raise callback_error(error, error_description)
+        if not code:
+            raise ConnectFailed("exchange", salesforce_error="no_code")
+        async with SalesforceClient(
+            self._settings, self._store, transport=self._transport
+        ) as client:
+            tokens = await self._exchange(client.http, attempt, code)
+            info = await _userinfo(client.http, tokens)
+            existing = self._store.get(attempt.name)
+            org_id = tokens.org_id or _text(info.get("organization_id"))
+            if (
+                attempt.reconnect
+                and existing is not None
+                and existing.org_id
+                and org_id
+                and existing.org_id[:15] != org_id[:15]  # 15- and 18-character forms
+            ):
+                await _revoke_quietly(client.http, attempt.login_url, tokens)
+                raise ConnectFailed("other_org")
+        conn = Connection(
+            name=attempt.name,
+            environment=attempt.environment,
+            login_url=attempt.login_url,
+            instance_url=tokens.instance_url,
+            auth_kind="oauth" if tokens.refresh_token else "token",
+            access_token=SecretStr(tokens.access_token),
+            refresh_token=SecretStr(tokens.refresh_token) if tokens.refresh_token else None,
+            org_id=org_id,
+            user_id=tokens.user_id or _text(info.get("user_id")),
+            username=_text(info.get("preferred_username")),
+            client_id=attempt.client_id,
+            # As `callforce connect`: the first connection of a store becomes the default.
+            is_default=existing.is_default if existing else not self._store.list(),
+        )
+        self._store.save(conn)
+        logger.info("connect %r: connected", conn.name)
+        return self._store.get(conn.name) or conn
+
+    async def _exchange(
+        self, http: httpx.AsyncClient, attempt: Attempt, code: str
+    ) -> grants.TokenSet:
+        secret = self._settings.client_secret
+        try:
+            return await grants.exchange_code(
+                http,
+                login_url=attempt.login_url,
+                client_id=attempt.client_id,
+                client_secret=secret.get_secret_value() if secret else None,
+                code=code,
+                redirect_uri=attempt.redirect_uri,
+                code_verifier=attempt.verifier,
+            )
+        except InvalidInstanceUrl:
+            logger.warning("connect %r: the token answer named a non-Salesforce host", attempt.name)
+            raise ConnectFailed("instance") from None
+        except OAuthFailure as exc:
+            raise callback_error(exc.error, exc.description) from None
+        except (TransportError, Timeout):
+            raise ConnectFailed("unreachable") from None
+        except CallforceError:  # a 5xx from the login host
+            raise ConnectFailed("exchange", salesforce_error="server_error") from None
+
+
+async def _userinfo(http: httpx.AsyncClient, tokens: grants.TokenSet) -> dict[str, Any]:
+    """The user's ``userinfo`` (username, org and user ids), or ``{}`` when it is not given."""
+    try:
+        response = await http.get(
+            f"{tokens.instance_url}/services/oauth2/userinfo",
+            headers={"Authorization": f"Bearer {tokens.access_token}"},
+        )
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        body = None
+    return body if isinstance(body, dict) else {}
+
+
+async def _revoke_quietly(http: httpx.AsyncClient, login_url: str, tokens: grants.TokenSet) -> None:
+    """Revoke tokens we will not keep; a failure only means they live until they expire."""
+    try:
+        await grants.revoke(
+            http, login_url=login_url, token=tokens.refresh_token or tokens.access_token
+        )
+    except CallforceError:
+        logger.info("could not revoke tokens of an abandoned connect")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,363 @@
+"""The shared, authenticated Salesforce client: one pooled ``httpx.AsyncClient`` per process.
+
+One call (:meth:`SalesforceClient.request`) goes:
+
+1. resolve the connection (the named one, ``Settings.default_connection``, or the store's
+   default) and refuse it at once if it ``needs_reconnect``;
+2. send with ``Authorization: Bearer <access token>`` to ``instance_url + path``; ``path`` must
+   pass :func:`~server.salesforce.endpoints.check_endpoint` (under ``/services/``, out of
+   ``/services/oauth2/``, one meaning only); redirects are never followed, so the token never
+   reaches another host;
+3. on 401 ``INVALID_SESSION_ID``, renew the session once and replay once;
+4. map an answer >= 400 to the typed error of :mod:`server.errors`; 2xx and 3xx (300 = upsert
+   matched several records) are returned.
+
+**Renewal** (:mod:`server.salesforce.renewal`): once per expiry across concurrent callers and
+processes sharing the store, the new tokens persisted before use. A 401 right after a renewal
+marks the connection ``needs_reconnect`` and raises :class:`~server.errors.NeedsReconnect`.
+
+**Deadline.** Everything — renewal and retries included — runs inside
+``asyncio.timeout(Settings.call_deadline_seconds)``; running out raises
+:class:`~server.errors.Timeout`. The pool stays usable afterwards.
+
+**Retries** (stamina, at most 2 attempts, 0.1–0.5 s jittered backoff, inside the deadline):
+idempotent requests (GET/HEAD/OPTIONS, or ``idempotent=True``) on 5xx / ``SERVER_UNAVAILABLE``,
+``UNABLE_TO_LOCK_ROW``, the concurrent-request limit and connection errors. A non-idempotent
+request is retried only when the connection failed before anything was sent; if it dropped
+after sending, the outcome is unknown (:class:`~server.errors.OutcomeUnknown`) and it is never
+replayed. The daily ``REQUEST_LIMIT_EXCEEDED`` is not retried.
+
+Logging goes to ``callforce.salesforce``: method and path at DEBUG, never a token, a query
+string or a body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import certifi
+import httpx
+import stamina
+
+from server.errors import (
+    ConnectionNotFound,
+    InvalidRequest,
+    NeedsReconnect,
+    OutcomeUnknown,
+    RequestLimitExceeded,
+    RequestRefused,
+    ServerError,
+    Timeout,
+    TransportError,
+    error_from_response,
+)
+from server.salesforce.answers import json_object
+from server.salesforce.endpoints import check_endpoint
+from server.salesforce.renewal import SessionRenewal
+from server.settings import Settings
+from server.store.interface import Connection, ConnectionStore
+
+logger = logging.getLogger("callforce.salesforce")
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_OPERATIONS = {"POST": "create", "PATCH": "update", "PUT": "write", "DELETE": "delete"}
+_RETRY_ATTEMPTS = 2
+#: The fewest rows Salesforce returns per query batch (and the most: 2,000).
+MIN_QUERY_BATCH = 200
+MAX_QUERY_BATCH = 2000
+_NEXT_RECORDS = re.compile(r"/services/data/v\d{2,3}\.\d/(?:query|queryAll)/[A-Za-z0-9_-]{1,100}")
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext:
+    """certifi's CA bundle (as httpx's default), plus ``settings.ca_bundle`` when set."""
+    ca_bundle = settings.ca_bundle
+    stamp = ca_bundle.stat().st_mtime_ns if ca_bundle is not None and ca_bundle.exists() else 0
+    return _load_ssl_context(str(ca_bundle) if ca_bundle is not None else None, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_ssl_context(ca_bundle: str | None, _stamp: int) -> ssl.SSLContext:
+    # Parsing certifi's ~150 certificates costs tens of milliseconds (much more on a busy
+    # machine); a context is immutable once built and safe to share, so one per bundle (and
+    # bundle version: ``_stamp`` is its mtime) serves every client in the process.
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def _retryable(safe: bool, exc: Exception) -> bool:
+    """Whether stamina may run the request again after ``exc``."""
+    if isinstance(exc, TransportError):
+        return safe or not exc.request_sent
+    if not safe:
+        return False
+    if isinstance(exc, ServerError):
+        return True
+    if isinstance(exc, InvalidRequest):
+        return exc.error_code == "UNABLE_TO_LOCK_ROW"
+    if isinstance(exc, RequestLimitExceeded):
+        # The concurrent long-request limit clears in seconds; the daily total does not.
+        return "Concurrent" in exc.salesforce_message
+    return False
+
+
+class SalesforceClient:
+    """Authenticated calls to the connected orgs (see the module docstring).
+
+    Build one per process (in the app's lifespan) and close it with :meth:`aclose` or
+    ``async with``. ``transport`` is for tests that fake the network below httpx.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConnectionStore,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        deadline = settings.call_deadline_seconds
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout_seconds,
+                read=deadline,
+                write=deadline,
+                pool=deadline,
+            ),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # A given transport brings its own TLS setup; building a CA store costs ~0.5 s.
+            verify=_ssl_context(settings) if transport is None else True,
+            follow_redirects=False,
+            http2=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "callforce"},
+        )
+        self._renewal = SessionRenewal(settings, store, self._http, self._usable)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared HTTP client, for the OAuth flows of :mod:`server.salesforce.grants`."""
+        return self._http
+
+    @property
+    def api_version(self) -> str:
+        """The REST API version in use, e.g. ``"62.0"``."""
+        return self._settings.api_version
+
+    def api_path(self, suffix: str) -> str:
+        """``/services/data/vNN.N/<suffix>``."""
+        return f"/services/data/v{self.api_version}/{suffix.lstrip('/')}"
+
+    async def aclose(self) -> None:
+        """Let in-flight renewals finish (they may be persisting a rotated token), then close."""
+        await self._renewal.wait_pending()
+        await self._http.aclose()
+
+    async def __aenter__(self) -> SalesforceClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def connection_for(self, name: str | None = None) -> Connection:
+        """The named connection, or the default one when ``name`` is ``None``.
+
+        The default is ``Settings.default_connection``, else the store's default (the one marked
+        default, or the only one). Raises :class:`ConnectionNotFound` naming the known ones.
+        """
+        name = name or self._settings.default_connection
+        conn = self._store.get(name) if name else self._store.default()
+        if conn is None:
+            raise ConnectionNotFound(name, [known.name for known in self._store.list()])
+        return conn
+
+    def _usable(self, name: str | None) -> Connection:
+        conn = self.connection_for(name)
+        if conn.state != "connected":
+            raise NeedsReconnect(conn.name)
+        return conn
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        connection: str | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send ``method path`` to the connection's instance; the response if below 400.
+
+        ``idempotent`` defaults to True for GET/HEAD/OPTIONS; pass True for a POST that is
+        safe to repeat (a query sent as POST), False to forbid retries of a GET.
+        """
+        method = method.upper()
+        check_endpoint(path)
+        safe = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        deadline = self._settings.call_deadline_seconds
+
+        async def attempt() -> httpx.Response:
+            return await self._authorized(
+                method, path, connection, safe, params=params, json=json, headers=headers
+            )
+
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._with_retries(safe, attempt)
+        except TimeoutError:
+            logger.info("%s %s: no answer within %gs", method, path, deadline)
+            raise Timeout(deadline, operation=None if safe else _operation(method)) from None
+
+    async def _with_retries(
+        self, safe: bool, attempt: Callable[[], Awaitable[httpx.Response]]
+    ) -> httpx.Response:
+        retrying = stamina.retry_context(
+            on=functools.partial(_retryable, safe),
+            attempts=_RETRY_ATTEMPTS,
+            timeout=None,  # the call deadline bounds the retries
+            wait_initial=0.1,
+            wait_max=0.5,
+            wait_jitter=0.25,
+        )
+        async for retry in retrying:
+            with retry:
+                if retry.num > 1:
+                    logger.info("retrying a Salesforce call (attempt %d)", retry.num)
+                return await attempt()
+        raise AssertionError("unreachable: stamina re-raises the last error")
+
+    async def _authorized(
+        self,
+        method: str,
+        path: str,
+        connection: str | None,
+        safe: bool,
+        **send: Any,
+    ) -> httpx.Response:
+        conn = self._usable(connection)
+        renewed_by_grant = False
+        renewals = 0
+        if conn.access_token is None:
+            conn, renewed_by_grant = await self._renewal.renew(conn.name, used=None)
+            renewals += 1
+        response = await self._send(conn, method, path, safe, **send)
+        while response.status_code == 401:
+            if renewed_by_grant or renewals >= 2:
+                await self._renewal.mark_needs_reconnect(
+                    conn.name, "Salesforce refused the session right after it was renewed."
+                )
+                raise NeedsReconnect(conn.name)
+            used = conn.access_token.get_secret_value() if conn.access_token else None
+            conn, renewed_by_grant = await self._renewal.renew(conn.name, used=used)
+            renewals += 1
+            response = await self._send(conn, method, path, safe, **send)
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.content)
+        return response
+
+    async def _send(
+        self,
+        conn: Connection,
+        method: str,
+        path: str,
+        safe: bool,
+        *,
+        params: Mapping[str, str | int] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        request_headers = httpx.Headers(headers)
+        if conn.access_token is not None:
+            request_headers["Authorization"] = f"Bearer {conn.access_token.get_secret_value()}"
+        try:
+            response = await self._http.request(
+                method,
+                conn.instance_url + path,
+                params=params,
+                json=json,
+                headers=request_headers,
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+            # Nothing was sent: safe to try again whatever the method.
+            raise TransportError("could not open a connection", request_sent=False) from None
+        except httpx.TimeoutException:
+            raise Timeout(
+                self._settings.call_deadline_seconds,
+                operation=None if safe else _operation(method),
+            ) from None
+        except httpx.TransportError:
+            if not safe:
+                raise OutcomeUnknown(_operation(method)) from None
+            raise TransportError("the connection dropped", request_sent=True) from None
+        logger.debug("%s %s -> %d", method, path, response.status_code)
+        return response
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def query(
+        self, soql: str, *, connection: str | None = None, batch_size: int | None = None
+    ) -> dict[str, Any]:
+        """Run SOQL; the first page ``{totalSize, done, nextRecordsUrl?, records}``.
+
+        ``batch_size`` is clamped to Salesforce's 200–2000 (it may answer other sizes).
+        """
+        headers = {}
+        if batch_size is not None:
+            size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
+            headers["Sforce-Query-Options"] = f"batchSize={size}"
+        response = await self.request(
+            "GET",
+            self.api_path("query"),
+            connection=connection,
+            params={"q": soql},
+            headers=headers,
+        )
+        return json_object(response)
+
+    async def query_more(
+        self, next_records_url: str, *, connection: str | None = None
+    ) -> dict[str, Any]:
+        """The next page of a query, from the previous page's ``nextRecordsUrl``.
+
+        Only a ``/services/data/vNN.N/query/<locator>`` (or ``queryAll``) path is accepted, or
+        the same as an absolute URL on the connection's own instance.
+        """
+        conn = self.connection_for(connection)
+        parts = urlsplit(next_records_url)
+        if parts.scheme or parts.netloc:
+            same_instance = f"{parts.scheme}://{parts.netloc}".lower() == conn.instance_url.lower()
+            if not same_instance:
+                raise RequestRefused("nextRecordsUrl must point at the connection's own instance.")
+        if parts.query or parts.fragment or not _NEXT_RECORDS.fullmatch(parts.path):
+            raise RequestRefused(
+                "nextRecordsUrl must be a /services/data/vNN.N/query/<locator> path."
+            )
+        response = await self.request("GET", parts.path, connection=conn.name)
+        return json_object(response)
+
+
+def _operation(method: str) -> str:
+    return _OPERATIONS.get(method, "request")

@@ -1,0 +1,142 @@
+"""The connection store's interface: the :class:`Connection` model and the :class:`ConnectionStore`.
+
+A :class:`Connection` is one named org connection: which org (``login_url``, ``instance_url``),
+how it was made (``auth_kind``), its tokens (``SecretStr``, hidden from ``repr``) and its state.
+:class:`ConnectionStore` is where connections live; the embedded default is
+:class:`~server.store.sqlite.SQLiteConnectionStore` (``<home>/callforce.db``), with its lock files
+in :mod:`server.store.locks`.
+
+Renewing a session is serialised across processes by :meth:`ConnectionStore.renewal_lock`
+(a :class:`RenewalLock`). With refresh-token rotation a refresh invalidates the token the other
+process would send, so two processes sharing a store must not refresh at once: the second waits,
+re-reads the row and adopts the first one's tokens.
+
+Credentials for re-acquiring a token without a refresh token live outside the row's tokens:
+``client_credentials`` uses the settings' client id/secret against the row's ``login_url``;
+``jwt`` uses the settings' (or the row's) client id, the row's ``username`` and the private key
+file at the row's ``key_path`` (a path, never the key itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, get_args
+
+from pydantic import SecretStr
+
+Environment = Literal["production", "sandbox", "custom"]
+AuthKind = Literal["oauth", "client_credentials", "jwt", "token"]
+State = Literal["connected", "needs_reconnect", "disconnected"]
+
+#: A connection name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.
+CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One named org connection. Tokens are ``SecretStr`` and hidden from ``repr``.
+
+    ``client_id`` is the connected app the tokens were issued to (``None``: the settings' one);
+    ``key_path`` is the PEM private key of a ``jwt`` connection.
+    """
+
+    name: str
+    environment: Environment
+    login_url: str
+    instance_url: str
+    auth_kind: AuthKind
+    access_token: SecretStr | None = field(default=None, repr=False)
+    refresh_token: SecretStr | None = field(default=None, repr=False)
+    org_id: str | None = None
+    user_id: str | None = None
+    username: str | None = None
+    client_id: str | None = None
+    key_path: str | None = None
+    state: State = "connected"
+    last_error: str | None = None
+    is_default: bool = False
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not CONNECTION_NAME.fullmatch(self.name):
+            raise ValueError(
+                "a connection name is 1-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        for name, kind in (
+            ("environment", Environment),
+            ("auth_kind", AuthKind),
+            ("state", State),
+        ):
+            if getattr(self, name) not in get_args(kind):
+                raise ValueError(f"{name} must be one of {', '.join(get_args(kind))}")
+
+    def record_url(self, record_id: str) -> str:
+        """A browser link to a record of this org (Salesforce redirects ``/<id>`` to its page)."""
+        return f"{self.instance_url.rstrip('/')}/{record_id}"
+
+
+class RenewalLock(Protocol):
+    """An exclusive lock shared by every process using the store; not re-entrant."""
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free, without waiting; whether it is now held."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock back (nothing happens when it is not held)."""
+        ...
+
+
+class ConnectionStore(Protocol):
+    """Where connections live. Names are case-insensitive. Implementations are thread-safe."""
+
+    def get(self, name: str) -> Connection | None:
+        """The connection named ``name``, or ``None``."""
+        ...
+
+    def default(self) -> Connection | None:
+        """The default connection: the one marked default, else the only one, else ``None``."""
+        ...
+
+    def list(self) -> list[Connection]:
+        """Every connection, by name."""
+        ...
+
+    def save(self, conn: Connection) -> None:
+        """Insert or replace the whole row (``created_at`` survives a replace)."""
+        ...
+
+    def update_tokens(
+        self,
+        name: str,
+        access_token: str,
+        refresh_token: str | None,
+        *,
+        instance_url: str | None = None,
+    ) -> None:
+        """Store new tokens (``refresh_token=None`` keeps the old one); state becomes connected."""
+        ...
+
+    def mark(self, name: str, state: State, last_error: str | None = None) -> None:
+        """Set the state and the plain-language reason."""
+        ...
+
+    def delete(self, name: str) -> bool:
+        """Forget a connection; whether it existed."""
+        ...
+
+    def set_default(self, name: str) -> None:
+        """Make ``name`` the default connection (ConnectionNotFound if absent)."""
+        ...
+
+    def renewal_lock(self, name: str) -> RenewalLock:
+        """The lock every process takes before renewing the session of connection ``name``."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's resources."""
+        ...

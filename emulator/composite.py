@@ -32,7 +32,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from emulator.errors import SalesforceError, json_parser_error, not_found
-from emulator.field_values import cannot_deserialize, json_location
+from emulator.external_ids import external_id_field
+from emulator.field_values import JsonOrigin, cannot_deserialize, json_location, read_value
 from emulator.ids import normalize
 from emulator.request_context import api_version, org_of, read_json
 from emulator.responses import json_response
@@ -40,13 +41,12 @@ from emulator.schema import FieldSchema, ObjectSchema
 from emulator.sobjects import (
     AnyMethod,
     field_names,
-    major_version,
     not_allowed,
     render_record,
+    require_version,
     sobject_of,
 )
 from emulator.store import Batch
-from emulator.validation import JsonOrigin, external_id_field, read_value
 from emulator.writes import Writer, rule_book, writer_for
 
 MAX_RECORDS = 200
@@ -85,11 +85,6 @@ def _flag(value: Any, locate: Callable[[], str]) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise cannot_deserialize("boolean", value, locate)
-
-
-def _require_version(request: Request, since: int) -> None:
-    if major_version(request) < since:
-        raise not_found()  # the resource did not exist yet in that version
 
 
 async def _records_body(request: Request) -> tuple[list[dict[str, Any]], bool, bytes]:
@@ -176,7 +171,7 @@ def _save_all(
 
 async def collection(request: Request) -> Response:
     """``/composite/sobjects``: POST create, PATCH update, DELETE delete."""
-    _require_version(request, 42)
+    require_version(request, 42)
     if request.method == "DELETE":
         return _delete(request)
     if request.method not in ("POST", "PATCH"):
@@ -201,7 +196,7 @@ async def collection(request: Request) -> Response:
 
 async def upsert_collection(request: Request) -> Response:
     """``PATCH /composite/sobjects/{Obj}/{ExtIdField}``: upsert up to 200 records."""
-    _require_version(request, 46)
+    require_version(request, 46)
     if request.method != "PATCH":
         raise not_allowed("PATCH")
     obj = sobject_of(request)
@@ -267,7 +262,7 @@ def _delete(request: Request) -> Response:
 
 async def retrieve(request: Request) -> Response:
     """``GET``/``POST /composite/sobjects/{Obj}``: records by id with the fields asked for."""
-    _require_version(request, 42)
+    require_version(request, 42)
     obj = sobject_of(request)
     if request.method == "GET":
         ids_text = request.query_params.get("ids", "")

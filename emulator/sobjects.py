@@ -42,20 +42,14 @@ from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from emulator.errors import SalesforceError, not_found
-from emulator.field_values import cannot_deserialize, json_location
+from emulator.external_ids import external_id_field, find_by_field
+from emulator.field_values import TEXT, JsonOrigin, cannot_deserialize, json_location, read_value
 from emulator.ids import is_well_formed
+from emulator.object_rules import ObjectRules
 from emulator.request_context import api_version, org_of, read_json
 from emulator.responses import JSON_MEDIA_TYPE, dumps, empty_response, json_response
 from emulator.schema import ObjectSchema
 from emulator.store import Record
-from emulator.validation import (
-    TEXT,
-    JsonOrigin,
-    ObjectRules,
-    external_id_field,
-    find_by_field,
-    read_value,
-)
 from emulator.writes import AmbiguousExternalIdError, rule_book, writer_for
 
 _OBJECT_METHODS = "GET,HEAD,POST"
@@ -91,6 +85,12 @@ def sobject_of(request: Request, name: str | None = None) -> ObjectSchema:
 def major_version(request: Request) -> int:
     """The request's API version as a whole number (``"62.0"`` → 62)."""
     return int(api_version(request).split(".")[0])
+
+
+def require_version(request: Request, since: int) -> None:
+    """NOT_FOUND unless the request's API version is ``since`` or later."""
+    if major_version(request) < since:
+        raise not_found()  # the resource did not exist yet in that version
 
 
 def record_url(request: Request, obj: ObjectSchema, record_id: str) -> str:

@@ -30,20 +30,15 @@ from typing import Any
 from starlette.requests import Request
 
 from emulator.errors import SalesforceError, not_found
-from emulator.field_values import DATETIME_FORMAT, finish, malformed_id
+from emulator.external_ids import find_by_field
+from emulator.field_values import DATETIME_FORMAT, Origin, finish, malformed_id, read_value
 from emulator.ids import normalize
+from emulator.object_rules import ObjectRules, RuleBook
 from emulator.org import Org
 from emulator.request_context import org_of, session_of
 from emulator.schema import FieldSchema, ObjectSchema
 from emulator.store import Batch, Record
-from emulator.validation import (
-    ObjectRules,
-    Origin,
-    RuleBook,
-    find_by_field,
-    prepare,
-    read_value,
-)
+from emulator.validation import prepare
 
 
 class AmbiguousExternalIdError(SalesforceError):

@@ -11,10 +11,7 @@ from emulator.app import create_app
 from emulator.config import EmulatorConfig
 from emulator.org import Org
 from emulator.seed import seeder_for
-from tests.helpers.emulator import API, BASE_URL
-
-# Re-exported for modules that still import them from here; their home is tests.helpers.emulator.
-__all__ = ["API", "BASE_URL"]
+from tests.helpers.emulator import BASE_URL
 
 
 @pytest.fixture

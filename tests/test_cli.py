@@ -20,11 +20,9 @@ from server import cli
 from server.settings import Settings
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, DEMO_USER, demo_tokens
 from tests.jwt_keys import write_jwt_key
 
-CLIENT_ID = "callforce-demo"
-CLIENT_SECRET = "callforce-demo-secret"
-DEMO_USER = "demo@callforce.dev"
 TOKEN_VARIABLES = ("CALLFORCE_ACCESS_TOKEN", "CALLFORCE_REFRESH_TOKEN", "CALLFORCE_PASSWORD")
 
 
@@ -52,15 +50,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: BackgroundEm
 def store_at(home: Path) -> SQLiteConnectionStore:
     """The store under ``home`` (the same one the commands use)."""
     return SQLiteConnectionStore.from_settings(Settings(home=home))
-
-
-def org_tokens(emulator: BackgroundEmulator) -> tuple[str, str]:
-    """A fresh (access token, refresh token) pair of the demo user, issued by the org."""
-    user = emulator.org.user_by_username(DEMO_USER)
-    assert user is not None
-    refresh = emulator.org.tokens.issue_refresh_token(user["Id"], CLIENT_ID, "api refresh_token")
-    access = emulator.org.tokens.issue_access_token(user["Id"], CLIENT_ID, "api", refresh)
-    return access, refresh
 
 
 def save(home: Path, name: str, login_url: str, *, access: str, refresh: str | None) -> None:
@@ -92,7 +81,7 @@ def test_status_lists_connections(
     home: Path, emulator: BackgroundEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`status` prints one row per connection: name, environment, state, instance, user, default."""
-    access, refresh = org_tokens(emulator)
+    access, refresh = demo_tokens(emulator)
     save(home, "prod", emulator.base_url, access=access, refresh=refresh)
     save(home, "backup", emulator.base_url, access=access, refresh=None)
     store = store_at(home)
@@ -130,7 +119,7 @@ def test_connect_access_token_from_stdin_then_status(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`connect --access-token` reads stdin, checks the token, stores it; status shows it."""
-    access, _ = org_tokens(emulator)
+    access, _ = demo_tokens(emulator)
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{access}\n"))
     base = emulator.base_url
     argv = ["connect", "--env", base, "--name", "dev", "--access-token", "--instance-url", base]
@@ -156,7 +145,7 @@ def test_connect_access_and_refresh_token_from_environment(
     home: Path, emulator: BackgroundEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """CALLFORCE_ACCESS_TOKEN and CALLFORCE_REFRESH_TOKEN make a renewable oauth connection."""
-    access, refresh = org_tokens(emulator)
+    access, refresh = demo_tokens(emulator)
     monkeypatch.setenv("CALLFORCE_ACCESS_TOKEN", access)
     monkeypatch.setenv("CALLFORCE_REFRESH_TOKEN", refresh)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
@@ -289,7 +278,7 @@ def test_disconnect_revokes_and_forgets(
     home: Path, emulator: BackgroundEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`disconnect` revokes the refresh token at the login host, then forgets the connection."""
-    access, refresh = org_tokens(emulator)
+    access, refresh = demo_tokens(emulator)
     save(home, "demo", emulator.base_url, access=access, refresh=refresh)
     assert cli.main(["disconnect", "demo"]) == 0
     assert "Revoked 'demo'" in capsys.readouterr().out
@@ -313,7 +302,7 @@ def test_disconnect_forgets_even_when_revoke_fails(
     home: Path, emulator: BackgroundEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """When the login host cannot be reached the connection is forgotten anyway, and it says so."""
-    access, refresh = org_tokens(emulator)
+    access, refresh = demo_tokens(emulator)
     gone = f"http://127.0.0.1:{free_port()}"
     save(home, "gone", gone, access=access, refresh=refresh)
     assert cli.main(["disconnect", "gone"]) == 1
@@ -330,7 +319,7 @@ def test_disconnect_unknown_name(
     home: Path, emulator: BackgroundEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`disconnect` of a name that is not stored names the ones that are, exit 1."""
-    access, _ = org_tokens(emulator)
+    access, _ = demo_tokens(emulator)
     save(home, "prod", emulator.base_url, access=access, refresh=None)
     assert cli.main(["disconnect", "nope"]) == 1
     assert "no connection named 'nope' (known: prod)" in capsys.readouterr().err

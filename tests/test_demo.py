@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 
 from bench._harness import free_port
-from tests.actions.conftest import EXAMPLE_TOOLS
+from tests.helpers.action_files import EXAMPLE_TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Start-up imports the MCP SDK and builds the demo org: ~15 s on an idle 2-vCPU machine, over a

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,7 @@ from typing import Any
 import pytest
 
 from server.salesforce.fields import FieldInfo, ObjectInfo
-
-METADATA = Path(__file__).resolve().parents[1] / "emulator" / "metadata"
-
-
-@functools.cache
-def describe(name: str) -> ObjectInfo:
-    """The ObjectInfo of one of the emulator's describes (parsed once per test run)."""
-    return ObjectInfo.from_describe(json.loads((METADATA / f"{name}.json").read_text()))
-
-
-def field(obj: str, name: str) -> FieldInfo:
-    info = describe(obj).field(name)
-    assert info is not None, f"{obj}.{name}"
-    return info
+from tests.helpers.object_infos import METADATA, describe, field
 
 
 @pytest.mark.parametrize("path", sorted(METADATA.glob("*.json")), ids=lambda p: p.stem)

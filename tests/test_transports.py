@@ -24,13 +24,10 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server import __version__, cli, web
 from server.settings import Settings
-from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, make_settings, save_demo
 
 ROOT = Path(__file__).resolve().parents[1]
-CLIENT_ID = "callforce-demo"
-CLIENT_SECRET = "callforce-demo-secret"
-DEMO_USER = "demo@callforce.dev"
 API_TOKEN = "mcp-client-token-0123456789abcdef"
 ANA = "SELECT Id, Email FROM Contact WHERE Email = 'ana@example.com'"
 
@@ -42,45 +39,12 @@ def emulator() -> Iterator[BackgroundEmulator]:
         yield running
 
 
-def make_settings(home: Path, emulator: BackgroundEmulator, **overrides: Any) -> Settings:
-    """Settings whose login host is the emulator and whose state lives under ``home``."""
-    values: dict[str, Any] = {
-        "home": home,
-        "production_login_url": emulator.base_url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def save_demo(store: SQLiteConnectionStore, emulator: BackgroundEmulator, **fields: Any) -> None:
-    """Save the default connection ``demo`` to the emulator's demo user, tokens from the org."""
-    user = emulator.org.user_by_username(DEMO_USER)
-    assert user is not None
-    refresh = emulator.org.tokens.issue_refresh_token(user["Id"], CLIENT_ID, "api refresh_token")
-    access = emulator.org.tokens.issue_access_token(user["Id"], CLIENT_ID, "api", refresh)
-    values: dict[str, Any] = {
-        "name": "demo",
-        "environment": "production",
-        "login_url": emulator.base_url,
-        "instance_url": emulator.base_url,
-        "auth_kind": "oauth",
-        "access_token": SecretStr(access),
-        "refresh_token": SecretStr(refresh),
-        "username": DEMO_USER,
-        "is_default": True,
-    }
-    values.update(fields)
-    store.save(Connection(**values))
-
-
 @pytest.fixture
 def settings(tmp_path: Path, emulator: BackgroundEmulator) -> Settings:
     """Settings with a home holding the connected demo org."""
     made = make_settings(tmp_path / "home", emulator)
     store = SQLiteConnectionStore.from_settings(made)
-    save_demo(store, emulator)
+    save_demo(store, emulator, is_default=True)
     store.close()
     return made
 
@@ -189,7 +153,7 @@ async def test_status_page_escapes_values(tmp_path: Path, emulator: BackgroundEm
     """Values on the connect page are HTML-escaped."""
     made = make_settings(tmp_path / "home", emulator)
     store = SQLiteConnectionStore.from_settings(made)
-    save_demo(store, emulator, username="<script>alert(1)</script>@example.com")
+    save_demo(store, emulator, username="<script>alert(1)</script>@example.com", is_default=True)
     store.close()
     async with serving(made) as (_, http):
         page = await http.get("/")
@@ -266,6 +230,7 @@ async def test_client_token_never_reaches_salesforce(
             login_url=base,
             instance_url=base,
             access_token=SecretStr("00Dorg!salesforce-session"),
+            is_default=True,
         )
         store.close()
         async with (

@@ -7,19 +7,17 @@ Thursday 2026-03-05 10:00 in New York.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from emulator import ids
-from server.salesforce.fields import FieldInfo, ObjectInfo
+from server.salesforce.fields import FieldInfo
 from server.values import (
     FieldProblem,
     Operation,
@@ -28,8 +26,8 @@ from server.values import (
     coerce_value,
     parse_id,
 )
+from tests.helpers.object_infos import describe, field
 
-METADATA = Path(__file__).resolve().parents[1] / "emulator" / "metadata"
 TZ = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 5, 10, 0, tzinfo=TZ)
 PREFIXES = {"Account": "001", "Contact": "003", "Lead": "00Q", "User": "005", "Group": "00G"}
@@ -37,18 +35,6 @@ ACCOUNT_ID = "001M000000qfPySIAU"  # CONTRACT.md §11 example
 CONTACT_ID = ids.to18("003Dn00000Xy1Zq")
 LEAD_ID = ids.to18("00QDn00000Ab1Cd")
 EVENT_ID = ids.to18("00UDn00000Ef1Gh")
-
-
-@functools.cache
-def describe(name: str) -> ObjectInfo:
-    """The ObjectInfo of one of the emulator's describes (parsed once per test run)."""
-    return ObjectInfo.from_describe(json.loads((METADATA / f"{name}.json").read_text()))
-
-
-def field(obj: str, name: str) -> FieldInfo:
-    info = describe(obj).field(name)
-    assert info is not None, f"{obj}.{name}"
-    return info
 
 
 def custom(type_: str, **attrs: Any) -> FieldInfo:

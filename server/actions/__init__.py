@@ -1,6 +1,8 @@
 """Operator-configured actions: a TOML file whose actions become typed MCP tools.
 
-- :mod:`~server.actions.model`: the file format and :func:`~server.actions.model.load_actions`;
+- :mod:`~server.actions.model`: what a file holds, as types;
+- :mod:`~server.actions.loading`: :func:`~server.actions.loading.load_actions`, reading and
+  checking a file without the org;
 - :mod:`~server.actions.check`: checking a file against the org (objects, fields, types);
 - :mod:`~server.actions.specs`: one typed tool per action;
 - :mod:`~server.actions.serving`: registering, reloading while serving, notifying clients;

@@ -1,5 +1,5 @@
 """Checking an action file against the org: what
-:func:`~server.actions.model.load_actions` cannot tell.
+:func:`~server.actions.loading.load_actions` cannot tell.
 
 :func:`check_actions` checks each action of an :class:`~server.actions.model.ActionSet` against the
 connected org: objects and fields exist (with "did you mean"), external id fields are external

@@ -24,7 +24,8 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 
 from server.actions.check import CheckReport, check_actions
-from server.actions.model import GENERIC_TOOL_NAMES, ActionFileError, Problem, load_actions
+from server.actions.loading import load_actions
+from server.actions.model import GENERIC_TOOL_NAMES, ActionFileError, Problem
 from server.actions.specs import action_spec, build_action_specs
 from server.errors import CallforceError
 from server.salesforce.client import SalesforceClient

@@ -2,6 +2,7 @@
 grants.
 
 - :mod:`~server.connect.pages`: the connect page (HTML, no script) at ``/`` of the HTTP transport;
+- :mod:`~server.connect.view`: what the page shows (connection cards, notices);
 - :mod:`~server.connect.flow`: one sign-in attempt: authorize URL, state, code exchange, storing;
 - :mod:`~server.connect.guard`: who may open the pages (sessions, CSRF, host checks);
 - :mod:`~server.connect.targets`: Production, Sandbox or a My Domain, as a login host;

@@ -36,7 +36,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
@@ -44,9 +44,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import __version__
-from server.connect.errors import REASONS, ConnectFailed, failure_text, salesforce_code
+from server.connect.errors import ConnectFailed
 from server.connect.flow import ConnectFlow
 from server.connect.guard import PageGuard, read_form
+from server.connect.view import connection_card, login_host, notice
 from server.errors import CallforceError
 from server.salesforce import grants, instances
 from server.salesforce.client import SalesforceClient
@@ -65,18 +66,12 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-_STATES = {
-    "connected": "Connected",
-    "needs_reconnect": "Needs reconnect",
-    "disconnected": "Disconnected",
-}
-_ENVIRONMENTS = {"production": "Production", "sandbox": "Sandbox", "custom": "My Domain"}
 logger = logging.getLogger("callforce.connect")
 
 
 @functools.cache
 def templates() -> jinja2.Environment:
-    """The pages' templates (``server/templates``, autoescaped), loaded on first use."""
+    """The pages' templates (``server/connect/templates``, autoescaped), loaded on first use."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("server.connect", "templates"),
         autoescape=True,
@@ -123,77 +118,11 @@ class ConnectPages:
         """Where Salesforce sends the browser back: this host's ``/oauth/callback``."""
         return f"{self._origin(request)}{CALLBACK_PATH}"
 
-    def _login_host(self, url: str) -> str:
-        return urlsplit(url).netloc
-
     def _default_name(self) -> str | None:
         if self._settings.default_connection:
             return self._settings.default_connection.lower()
         chosen = self._store.default()
         return chosen.name.lower() if chosen else None
-
-    def _card(self, conn: Connection, default: str | None) -> dict[str, Any]:
-        return {
-            "name": conn.name,
-            "state": conn.state,
-            "state_label": _STATES.get(conn.state, conn.state),
-            "environment": _ENVIRONMENTS.get(conn.environment, conn.environment),
-            "login_host": self._login_host(conn.login_url),
-            "org_id": conn.org_id,
-            "username": conn.username,
-            "instance_url": conn.instance_url,
-            "is_default": conn.name.lower() == default,
-            "last_error": conn.last_error,
-            "can_make_default": not self._settings.default_connection
-            and conn.name.lower() != default,
-        }
-
-    def _notice(self, query: Mapping[str, str]) -> dict[str, Any] | None:
-        """The banner for ``?notice=…``: fixed texts, the name only if it is a valid one."""
-        kind = query.get("notice", "")
-        name = query.get("name", "")
-        name = name if CONNECTION_NAME.fullmatch(name) else ""
-        if kind == "connected" and name:
-            conn = self._store.get(name)
-            if conn is None:
-                return None
-            return {
-                "tone": "success",
-                "title": "Connected",
-                "message": f"The connection '{conn.name}' is ready for your agents.",
-                "hint": "",
-                "details": [
-                    ("Org", conn.org_id or "unknown"),
-                    ("User", conn.username or "unknown"),
-                    ("Instance", conn.instance_url),
-                ],
-            }
-        texts = {
-            "disconnected": ("Disconnected", f"'{name}' was revoked at Salesforce and forgotten."),
-            "unrevoked": (
-                "Disconnected",
-                f"'{name}' was forgotten, but Salesforce could not be reached to revoke its "
-                "access. It ends when the tokens expire, or an admin revokes it in Setup → "
-                "Connected Apps OAuth Usage.",
-            ),
-            "default": ("Default changed", f"Tools now use '{name}' unless told otherwise."),
-            "gone": ("Not found", f"There is no connection named '{name}' any more."),
-        }
-        if kind in texts and name:
-            title, message = texts[kind]
-            tone = "success" if kind in ("disconnected", "default") else "warning"
-            return {"tone": tone, "title": title, "message": message, "hint": "", "details": []}
-        if kind in REASONS and kind != "input":
-            code = query.get("sf", "")
-            message, hint = failure_text(kind, salesforce_code(code))
-            return {
-                "tone": "error",
-                "title": "Not connected",
-                "message": message,
-                "hint": hint,
-                "details": [],
-            }
-        return None
 
     def _page(
         self,
@@ -209,7 +138,12 @@ class ConnectPages:
         choice = form.get("environment", "production")
         context = {
             "title": "Salesforce connections",
-            "connections": [self._card(conn, default) for conn in self._store.list()],
+            "connections": [
+                connection_card(
+                    conn, default, fixed_default=bool(self._settings.default_connection)
+                )
+                for conn in self._store.list()
+            ],
             "notice": notice,
             "form": {
                 "environment": choice if choice in ("production", "sandbox", "mydomain") else "",
@@ -218,8 +152,8 @@ class ConnectPages:
                 "error": form_error.message if form_error else "",
                 "hint": form_error.hint if form_error else "",
             },
-            "production_host": self._login_host(self._settings.production_login_url),
-            "sandbox_host": self._login_host(self._settings.sandbox_login_url),
+            "production_host": login_host(self._settings.production_login_url),
+            "sandbox_host": login_host(self._settings.sandbox_login_url),
             "configured": bool(self._settings.client_id),
             "callback_url": self.callback_url(request),
             "default_override": self._settings.default_connection,
@@ -240,7 +174,7 @@ class ConnectPages:
         """``GET /``: the page."""
         if not self._guard.signed_in(request):
             return self._signin_page(request)
-        return self._page(request, notice=self._notice(request.query_params))
+        return self._page(request, notice=notice(request.query_params, self._store))
 
     async def _checked_form(self, request: Request) -> dict[str, str] | Response:
         """The POSTed form, or the answer refusing it (not signed in, too big, CSRF)."""

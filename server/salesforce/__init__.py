@@ -6,12 +6,14 @@
   processes;
 - :mod:`~server.salesforce.grants`: the OAuth grants at a login host;
 - :mod:`~server.salesforce.instances`: which hosts a token may be sent to;
-- :mod:`~server.salesforce.paths`: the one policy for the endpoint paths callforce sends;
+- :mod:`~server.salesforce.endpoints`: the one policy for the endpoint paths (and headers)
+  callforce sends;
 - :mod:`~server.salesforce.answers`: reading an answer's JSON without trusting it;
 - :mod:`~server.salesforce.collections`: sObject Collections requests and per-record results;
 - :mod:`~server.salesforce.describe_cache` and :mod:`~server.salesforce.fields`: what each
   object's fields are;
-- :mod:`~server.salesforce.single_flight`: one task per key, shared by concurrent callers.
+- :mod:`~server.salesforce.single_flight`: one task per key, shared by concurrent callers;
+- :mod:`~server.salesforce.trust`: the certificates callforce trusts.
 
 Nothing here imports the tools, the actions, the connect pages or the web transport.
 """

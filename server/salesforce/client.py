@@ -37,13 +37,11 @@ import asyncio
 import functools
 import logging
 import re
-import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-import certifi
 import httpx
 import stamina
 
@@ -62,6 +60,7 @@ from server.errors import (
 from server.salesforce.answers import json_object
 from server.salesforce.endpoints import check_endpoint
 from server.salesforce.renewal import SessionRenewal
+from server.salesforce.trust import ssl_context
 from server.settings import Settings
 from server.store.interface import Connection, ConnectionStore
 
@@ -74,24 +73,6 @@ _RETRY_ATTEMPTS = 2
 MIN_QUERY_BATCH = 200
 MAX_QUERY_BATCH = 2000
 _NEXT_RECORDS = re.compile(r"/services/data/v\d{2,3}\.\d/(?:query|queryAll)/[A-Za-z0-9_-]{1,100}")
-
-
-def _ssl_context(settings: Settings) -> ssl.SSLContext:
-    """certifi's CA bundle (as httpx's default), plus ``settings.ca_bundle`` when set."""
-    ca_bundle = settings.ca_bundle
-    stamp = ca_bundle.stat().st_mtime_ns if ca_bundle is not None and ca_bundle.exists() else 0
-    return _load_ssl_context(str(ca_bundle) if ca_bundle is not None else None, stamp)
-
-
-@functools.lru_cache(maxsize=8)
-def _load_ssl_context(ca_bundle: str | None, _stamp: int) -> ssl.SSLContext:
-    # Parsing certifi's ~150 certificates costs tens of milliseconds (much more on a busy
-    # machine); a context is immutable once built and safe to share, so one per bundle (and
-    # bundle version: ``_stamp`` is its mtime) serves every client in the process.
-    context = ssl.create_default_context(cafile=certifi.where())
-    if ca_bundle is not None:
-        context.load_verify_locations(cafile=ca_bundle)
-    return context
 
 
 def _retryable(safe: bool, exc: Exception) -> bool:
@@ -136,7 +117,7 @@ class SalesforceClient:
             ),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             # A given transport brings its own TLS setup; building a CA store costs ~0.5 s.
-            verify=_ssl_context(settings) if transport is None else True,
+            verify=ssl_context(settings) if transport is None else True,
             follow_redirects=False,
             http2=False,
             transport=transport,

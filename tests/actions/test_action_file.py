@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from server.actions.check import check_actions
-from server.actions.model import ActionFileError, load_actions
+from server.actions.loading import load_actions
+from server.actions.model import ActionFileError
 from server.actions.specs import build_action_specs
-from tests.actions.conftest import OrgAccess, write_actions
+from tests.helpers.action_files import OrgAccess, write_actions
 
 CREATE = """
 [[action]]

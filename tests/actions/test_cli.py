@@ -17,12 +17,12 @@ import pytest
 from emulator.server import BackgroundEmulator
 from server import cli
 from server.actions.cli import EXAMPLE_FILE
-from server.actions.model import load_actions
+from server.actions.loading import load_actions
 from server.demo import run_demo
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.actions.conftest import EXAMPLE_TOOLS, write_actions
-from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, CONNECTION, connect
+from tests.helpers.action_files import EXAMPLE_TOOLS, write_actions
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, CONNECTION, connect
 
 BROKEN = """
 [[action]]

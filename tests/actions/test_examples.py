@@ -11,18 +11,13 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from server.actions.check import check_actions
-from server.actions.model import load_actions
+from server.actions.loading import load_actions
 from server.actions.specs import build_action_specs
 from server.settings import Settings
-from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, OrgAccess, write_actions
-from tests.tools.conftest import (
-    Tools,
-    clear_log,
-    insert_many,
-    read_record,
-    request_log,
-    unique,
-)
+from tests.helpers.action_files import EXAMPLE_TOOLS, EXAMPLES, OrgAccess, write_actions
+from tests.helpers.demo_org import clear_log, request_log
+from tests.helpers.org_records import insert_many, read_record, unique
+from tests.helpers.tool_calls import Tools
 
 
 async def test_examples_pass_the_check(org_access: OrgAccess) -> None:

@@ -15,15 +15,10 @@ import pytest
 
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.actions.conftest import OrgAccess, served, write_actions
-from tests.tools.conftest import (
-    Tools,
-    clear_log,
-    insert_many,
-    read_record,
-    request_log,
-    unique,
-)
+from tests.helpers.action_files import OrgAccess, served, write_actions
+from tests.helpers.demo_org import clear_log, request_log
+from tests.helpers.org_records import insert_many, read_record, unique
+from tests.helpers.tool_calls import Tools
 
 ACTIONS = """
 [[action]]

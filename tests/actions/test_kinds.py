@@ -11,98 +11,10 @@ import pytest
 
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.actions.conftest import OrgAccess, served, write_actions
-from tests.tools.conftest import (
-    API,
-    Tools,
-    clear_log,
-    insert_many,
-    read_record,
-    request_log,
-    unique,
-)
-
-ACTIONS = """
-[[action]]
-name = "find_opportunities"
-kind = "query"
-description = "Opportunities of a stage, above an amount, closing before a date."
-soql = '''
-SELECT Id, Name, StageName, Amount, CloseDate FROM Opportunity
-WHERE Name LIKE '{{ prefix }}%' AND StageName = '{{ stage }}' AND Amount >= {{ minimum }}
-AND CloseDate <= {{ before }} AND IsPrivate = {{ private }} AND CreatedDate < {{ createdBefore }}
-ORDER BY Amount DESC LIMIT {{ most }}
-'''
-
-[[action]]
-name = "new_lead"
-kind = "create"
-object = "Lead"
-description = "Create a lead."
-data.LastName = "{{ lastName }}"
-data.Company = "{{ company }}"
-data.Rating = "{{ rating }}"
-data.NumberOfEmployees = "{{ employees }}"
-data.IsUnreadByOwner = "{{ unread }}"
-data.LeadSource = "Phone Inquiry"
-
-[[action]]
-name = "set_contact_phone"
-kind = "update"
-object = "Contact"
-description = "Change a contact's phone (and birthday)."
-id = "{{ contactId }}"
-data = { Phone = "{{ phone }}", Birthdate = "{{ birthday }}" }
-variables.birthday = { required = false }
-
-[[action]]
-name = "upsert_contact"
-kind = "upsert"
-object = "Contact"
-external_id_field = "External_Id__c"
-description = "Create or update a contact by its external id."
-data = { External_Id__c = "{{ key }}", LastName = "{{ lastName }}", Email = "{{ email }}" }
-
-[[action]]
-name = "add_leads"
-kind = "bulk"
-object = "Lead"
-operation = "insert"
-description = "Create several leads."
-records = { LastName = "{{ lastName }}", Company = "{{ company }}", Email = "{{ email }}" }
-
-[[action]]
-name = "sync_contacts"
-kind = "bulk"
-object = "Contact"
-operation = "upsert"
-external_id_field = "External_Id__c"
-all_or_none = true
-description = "Create or update contacts by external id."
-records = { External_Id__c = "{{ key }}", LastName = "{{ lastName }}" }
-
-[[action]]
-name = "read_contact"
-kind = "api_call"
-method = "GET"
-endpoint = "/services/data/v62.0/sobjects/Contact/External_Id__c/{{ key }}"
-description = "Read a contact by its external id."
-
-[[action]]
-name = "open_case"
-kind = "api_call"
-method = "POST"
-endpoint = "/services/data/v62.0/sobjects/Case"
-headers = { Sforce-Auto-Assign = "{{ assign }}" }
-description = "Open a case."
-body.Subject = "{{ subject }}"
-body.Origin = "Phone"
-body.Priority = "{{ priority }}"
-body.IsEscalated = "{{ escalate }}"
-variables.priority = { default = "Medium" }
-variables.assign = { default = "FALSE" }
-variables.escalate = { type = "boolean", required = false }
-"""
+from tests.helpers.action_files import ACTIONS, OrgAccess, served, write_actions
+from tests.helpers.demo_org import API, clear_log, request_log
+from tests.helpers.org_records import insert_many, read_record, unique
+from tests.helpers.tool_calls import Tools
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from server.actions.model import GENERIC_TOOL_NAMES
 from server.actions.serving import reload_actions, watch_actions
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.actions.conftest import OrgAccess, served, write_actions
-from tests.tools.conftest import Tools
+from tests.helpers.action_files import OrgAccess, served, write_actions
+from tests.helpers.tool_calls import Tools
 
 FIRST = """
 [[action]]

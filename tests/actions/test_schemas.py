@@ -13,8 +13,7 @@ from server.actions.model import GENERIC_TOOL_NAMES
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE, Expose
-from tests.actions.conftest import OrgAccess, served, write_actions
-from tests.actions.test_kinds import ACTIONS
+from tests.helpers.action_files import ACTIONS, OrgAccess, served, write_actions
 
 ID_PATTERN = "^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
 

@@ -15,8 +15,9 @@ from server.actions.serving import load_action_specs
 from server.app import build_server
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.actions.conftest import EXAMPLE_TOOLS, EXAMPLES, write_actions
-from tests.tools.conftest import CLIENT_ID, CLIENT_SECRET, serving
+from tests.helpers.action_files import EXAMPLE_TOOLS, EXAMPLES, write_actions
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET
+from tests.helpers.tool_calls import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FIND = """

@@ -24,15 +24,9 @@ from playwright.async_api import Browser, Page, Route, async_playwright
 from emulator.server import BackgroundEmulator
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-
-from .conftest import (
-    DEMO_PASSWORD,
-    DEMO_USER,
-    BackgroundApp,
-    build_app,
-    make_settings,
-    request_log,
-)
+from tests.helpers.background_app import BackgroundApp
+from tests.helpers.connect_flow import build_app
+from tests.helpers.demo_org import DEMO_PASSWORD, DEMO_USER, make_settings, request_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 

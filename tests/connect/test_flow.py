@@ -19,16 +19,8 @@ from server.connect.flow import ATTEMPT_TTL_SECONDS, ConnectFlow
 from server.connect.targets import default_name, my_domain_login_url
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-
-from .conftest import (
-    APP_URL,
-    CLIENT_ID,
-    DEMO_USER,
-    make_settings,
-    query_of,
-    request_log,
-    salesforce_answer,
-)
+from tests.helpers.connect_flow import APP_URL, query_of, salesforce_answer
+from tests.helpers.demo_org import CLIENT_ID, DEMO_USER, make_settings, request_log
 
 CALLBACK = f"{APP_URL}/oauth/callback"
 

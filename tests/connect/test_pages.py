@@ -16,20 +16,17 @@ from emulator.server import BackgroundEmulator
 from server.settings import Settings
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
-
-from .conftest import (
+from tests.helpers.connect_flow import (
     APP_URL,
-    DEMO_USER,
     connect_through_page,
     csrf_of,
     local_part,
-    make_settings,
     page_client,
     query_of,
-    request_log,
     salesforce_answer,
     start_connect,
 )
+from tests.helpers.demo_org import DEMO_USER, make_settings, request_log
 
 API_TOKEN = "page-token-0123456789abcdef0123456789"
 

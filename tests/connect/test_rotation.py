@@ -20,8 +20,8 @@ from emulator.server import BackgroundEmulator
 from server.connect.flow import ConnectFlow
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-
-from .conftest import APP_URL, CLIENT_ID, CLIENT_SECRET, make_settings, query_of, salesforce_answer
+from tests.helpers.connect_flow import APP_URL, query_of, salesforce_answer
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 3

@@ -23,8 +23,8 @@ from server.connect import terminal as connect_cli
 from server.settings import Settings
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
-
-from .conftest import DEMO_USER, make_settings, query_of, salesforce_answer
+from tests.helpers.connect_flow import query_of, salesforce_answer
+from tests.helpers.demo_org import DEMO_USER, make_settings
 
 
 class Terminal(io.StringIO):

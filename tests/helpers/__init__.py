@@ -1,1 +1,3 @@
-"""Helpers the test modules share (importable; fixtures stay in the conftest files)."""
+"""Helpers the test modules share, importable; fixtures live in the conftest files, except the
+org fixtures that two directories share (:mod:`tests.helpers.org_fixtures`), which their conftests
+import."""

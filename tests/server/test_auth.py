@@ -19,7 +19,7 @@ from server.salesforce import grants as auth
 from server.salesforce import instances
 from server.settings import Settings
 from server.store.interface import Connection
-from tests.server.conftest import CLIENT_ID, CLIENT_SECRET, DEMO_USER
+from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, DEMO_USER
 
 CALLBACK = "http://127.0.0.1:8765/callback"
 

@@ -15,13 +15,8 @@ from server.errors import UnknownObject
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.store.sqlite import SQLiteConnectionStore
-from tests.server.conftest import (
-    API,
-    connect_demo,
-    make_settings,
-    request_log,
-    shared_transport,
-)
+from tests.helpers.ca_store import shared_transport
+from tests.helpers.demo_org import API, make_settings, request_log, save_demo
 
 CONTACT_DESCRIBE = f"{API}/sobjects/Contact/describe"
 
@@ -35,7 +30,7 @@ def cache() -> DescribeCache:
 @pytest.fixture
 def connected(store: SQLiteConnectionStore, emulator: BackgroundEmulator) -> None:
     """The demo org connected as 'demo'."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
 
 
 async def _describes(control: httpx.AsyncClient) -> list[dict[str, object]]:
@@ -135,7 +130,7 @@ async def test_expired_entry_is_revalidated_with_its_etag(
     """With a zero TTL each get revalidates: a 304 keeps the same parsed describe."""
     settings = make_settings(tmp_path, emulator, describe_ttl_seconds=0)
     store = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     cache = DescribeCache.from_settings(settings)
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
         first = await cache.get(client, "Case")
@@ -153,8 +148,8 @@ async def two_orgs(
     """A client with two connections, 'a' and 'b', to two different orgs."""
     settings = make_settings(tmp_path, emulator)
     store = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store, emulator, name="a")
-    connect_demo(store, rotating_emulator, name="b")
+    save_demo(store, emulator, name="a")
+    save_demo(store, rotating_emulator, name="b")
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
         yield client
     store.close()

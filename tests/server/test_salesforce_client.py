@@ -35,13 +35,13 @@ from server.settings import Settings
 from server.store.crypto import TokenCipher
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
-from tests.server.conftest import (
+from tests.helpers.ca_store import shared_transport
+from tests.helpers.demo_org import (
     API,
     add_fault,
-    connect_demo,
     make_settings,
     request_log,
-    shared_transport,
+    save_demo,
     token_requests,
 )
 
@@ -58,7 +58,7 @@ async def test_query_with_the_stored_token(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A query uses the stored access token and returns Salesforce's page."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     page = await client.query(SOQL)
     assert page["totalSize"] == 2
     assert page["done"] is True
@@ -71,7 +71,7 @@ async def test_refresh_on_expired_session(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """After the org expires sessions, one refresh_token grant renews it and the call succeeds."""
-    before = connect_demo(store, emulator)
+    before = save_demo(store, emulator)
     await control.post("/_emulator/expire-sessions")
     page = await client.query(SOQL)
     assert page["totalSize"] == 2
@@ -94,7 +94,7 @@ async def test_concurrent_calls_share_one_refresh(
     # A generous deadline: 100 requests to one emulator thread on a busy CI machine take a while.
     settings = make_settings(tmp_path, emulator, call_deadline_seconds=60)
     store = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     limits = f"{API}/limits"
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
         await client.request("GET", limits)  # warm the pool
@@ -113,7 +113,7 @@ async def test_revoked_refresh_token_needs_reconnect(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A revoked refresh token: NeedsReconnect, the row says why, and later calls fail fast."""
-    conn = connect_demo(store, emulator, name="prod")
+    conn = save_demo(store, emulator, name="prod")
     assert conn.refresh_token is not None
     revoked = await control.post(
         "/services/oauth2/revoke", data={"token": conn.refresh_token.get_secret_value()}
@@ -168,7 +168,7 @@ async def test_rotated_refresh_token_is_saved_before_use(
     """With rotation, the new refresh token is stored before the new access token is used."""
     settings = make_settings(tmp_path, rotating_emulator)
     store = _WatchedStore(tmp_path / "callforce.db", settings, rotating_emulator.org.request_log)
-    original = connect_demo(store, rotating_emulator)
+    original = save_demo(store, rotating_emulator)
     await rotating_control.post("/_emulator/expire-sessions")
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
         await client.query(SOQL)
@@ -200,7 +200,7 @@ async def test_token_rotated_by_another_process_is_adopted(
     settings = make_settings(tmp_path, rotating_emulator)
     store_a = SQLiteConnectionStore.from_settings(settings)
     store_b = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store_a, rotating_emulator)
+    save_demo(store_a, rotating_emulator)
     await rotating_control.post("/_emulator/expire-sessions")
     # B's call leaves with the old token and is held 500 ms; meanwhile A renews (rotating).
     await add_fault(rotating_control, method="GET", path=f"{API}/limits", delay_ms=500)
@@ -227,7 +227,7 @@ async def test_slow_salesforce_times_out_within_the_deadline(
     """A call slower than the deadline raises Timeout on time, and the next call works."""
     settings = make_settings(tmp_path, emulator, call_deadline_seconds=1.0)
     store = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     await add_fault(control, method="GET", path=QUERY, delay_ms=3000)
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
         started = time.monotonic()
@@ -248,7 +248,7 @@ async def test_slow_write_says_its_outcome_is_unknown(
     """A create that outlives the deadline says it may or may not have happened."""
     settings = make_settings(tmp_path, emulator, call_deadline_seconds=0.5)
     store = SQLiteConnectionStore.from_settings(settings)
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     path = f"{API}/sobjects/Contact"
     await add_fault(control, method="POST", path=path, delay_ms=2000)
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
@@ -262,7 +262,7 @@ async def test_503_on_a_get_is_retried_once(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A GET answered 503 SERVER_UNAVAILABLE is sent again once, and succeeds."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     body = [{"errorCode": "SERVER_UNAVAILABLE", "message": "Server unavailable"}]
     await add_fault(control, method="GET", path=QUERY, status=503, body=body)
     page = await client.query(SOQL)
@@ -275,7 +275,7 @@ async def test_persistent_503_gives_server_error_after_two_attempts(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A GET that keeps failing with 503 is tried twice, then ServerError."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     body = [{"errorCode": "SERVER_UNAVAILABLE", "message": "Server unavailable"}]
     await add_fault(control, method="GET", path=QUERY, status=503, body=body, times=5)
     with pytest.raises(ServerError) as caught:
@@ -289,7 +289,7 @@ async def test_unable_to_lock_row_on_a_get_is_retried(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """UNABLE_TO_LOCK_ROW (a 400) on an idempotent call is retried once."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     body = [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access"}]
     await add_fault(control, method="GET", path=QUERY, status=400, body=body)
     assert (await client.query(SOQL))["totalSize"] == 2
@@ -301,7 +301,7 @@ async def test_dropped_create_is_outcome_unknown_and_not_retried(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A POST create whose connection drops is OutcomeUnknown, sent exactly once."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     path = f"{API}/sobjects/Contact"
     await add_fault(control, method="POST", path=path, drop=True)
     with pytest.raises(OutcomeUnknown) as caught:
@@ -317,7 +317,7 @@ async def test_dropped_get_is_retried(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A GET whose connection drops is sent again and succeeds."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     await add_fault(control, method="GET", path=QUERY, drop=True)
     assert (await client.query(SOQL))["totalSize"] == 2
     assert len(_queries(await request_log(control))) == 2
@@ -327,7 +327,7 @@ async def test_unreachable_instance_is_transport_error(
     client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
 ) -> None:  # fmt: skip
     """A create that cannot even connect is TransportError (nothing was sent), not unknown."""
-    conn = connect_demo(store, emulator)
+    conn = save_demo(store, emulator)
     store.save(Connection(**{**_fields(conn), "instance_url": "http://127.0.0.1:9"}))
     with pytest.raises(TransportError, match="Could not reach Salesforce"):
         await client.request("POST", client.api_path("sobjects/Contact"), json={"LastName": "X"})
@@ -360,7 +360,7 @@ async def test_error_mapping(
     control: httpx.AsyncClient, status: int, body: Any, expected: type[Exception], code: str,
 ) -> None:  # fmt: skip
     """Salesforce's status and errorCode become the documented class; writes are not retried."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     path = f"{API}/sobjects/Account"
     await add_fault(control, method="POST", path=path, status=status, body=body, times=2)
     with pytest.raises(expected) as caught:
@@ -378,7 +378,7 @@ async def test_request_limit_is_not_retried_on_a_get(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """403 REQUEST_LIMIT_EXCEEDED (the daily total) is not retried, even for a query."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     body = [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]
     await add_fault(control, method="GET", path=QUERY, status=403, body=body, times=2)
     with pytest.raises(RequestLimitExceeded):
@@ -390,7 +390,7 @@ async def test_real_invalid_field_keeps_salesforce_details(
     client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
 ) -> None:  # fmt: skip
     """An emulator INVALID_FIELD answer surfaces as InvalidRequest with its code and message."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     with pytest.raises(InvalidRequest) as caught:
         await client.query("SELECT Foo FROM Account")
     assert caught.value.error_code == "INVALID_FIELD"
@@ -402,7 +402,7 @@ async def test_300_is_returned_not_raised(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """An upsert matching several records (300) is returned to the caller to explain."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     path = f"{API}/sobjects/Lead/External_Id__c/X-1"
     matches = [f"/services/data/v62.0/sobjects/Lead/00Q5g00000000{n}AAA" for n in (1, 2)]
     await add_fault(control, method="PATCH", path=path, status=300, body=matches)
@@ -415,7 +415,7 @@ async def test_query_more_follows_next_records_url(
     client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
 ) -> None:  # fmt: skip
     """A query larger than the batch pages through nextRecordsUrl on the same instance."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     for batch in range(2):
         records = [
             {"attributes": {"type": "Task"}, "Subject": f"Page test {batch}-{n}"}
@@ -450,7 +450,7 @@ async def test_query_more_refuses_other_urls(
     control: httpx.AsyncClient, url: str,
 ) -> None:  # fmt: skip
     """nextRecordsUrl must be a query locator path on the connection's instance."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     with pytest.raises(RequestRefused):
         await client.query_more(url)
     assert await request_log(control) == []
@@ -477,7 +477,7 @@ async def test_paths_off_the_api_are_refused(
     control: httpx.AsyncClient, path: str,
 ) -> None:  # fmt: skip
     """Paths outside /services/, into /services/oauth2/, or with tricks never leave the client."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     with pytest.raises(RequestRefused):
         await client.request("GET", path)
     assert await request_log(control) == []
@@ -492,7 +492,7 @@ async def test_paths_that_mean_oauth2_never_carry_the_token(
     control: httpx.AsyncClient, path: str,
 ) -> None:  # fmt: skip
     """An empty or encoded-slash segment cannot smuggle the bearer token into /oauth2/."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     with pytest.raises(RequestRefused, match="OAuth endpoints"):
         await client.request("GET", path)
     assert await request_log(control) == []
@@ -502,7 +502,7 @@ async def test_query_string_in_the_path_is_allowed(
     client: SalesforceClient, store: SQLiteConnectionStore, emulator: BackgroundEmulator,
 ) -> None:  # fmt: skip
     """A path may carry its own query string; httpx encodes it."""
-    connect_demo(store, emulator)
+    save_demo(store, emulator)
     soql = "SELECT Id FROM Account LIMIT 1"
     response = await client.request("GET", QUERY + "?q=" + soql)
     assert response.json()["totalSize"] == 1
@@ -513,7 +513,7 @@ async def test_client_credentials_connection_reacquires(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A client-credentials connection (no refresh token) runs its grant again on expiry."""
-    connect_demo(store, emulator, auth_kind="client_credentials", refresh=False)
+    save_demo(store, emulator, auth_kind="client_credentials", refresh=False)
     await control.post("/_emulator/expire-sessions")
     assert (await client.query(SOQL))["totalSize"] == 2
     grants = [entry["grant_type"] for entry in token_requests(await request_log(control))]
@@ -527,7 +527,7 @@ async def test_jwt_connection_reacquires_with_its_key_file(
     """A JWT bearer connection signs a new assertion with the key file at its key_path."""
     settings = make_settings(tmp_path, jwt_emulator)
     store = SQLiteConnectionStore.from_settings(settings)
-    conn = connect_demo(store, jwt_emulator, auth_kind="jwt", refresh=False)
+    conn = save_demo(store, jwt_emulator, auth_kind="jwt", refresh=False)
     store.save(Connection(**{**_fields(conn), "key_path": str(jwt_key[0])}))
     jwt_emulator.org.tokens.expire_all()
     async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
@@ -542,7 +542,7 @@ async def test_pasted_token_connection_needs_reconnect_on_expiry(
     control: httpx.AsyncClient,
 ) -> None:  # fmt: skip
     """A connection holding only an access token cannot renew: NeedsReconnect, no token call."""
-    connect_demo(store, emulator, auth_kind="token", refresh=False)
+    save_demo(store, emulator, auth_kind="token", refresh=False)
     await control.post("/_emulator/expire-sessions")
     with pytest.raises(NeedsReconnect):
         await client.query(SOQL)
@@ -558,9 +558,9 @@ async def test_connection_resolution(
     """None means the default; an unknown name is ConnectionNotFound naming the known ones."""
     with pytest.raises(ConnectionNotFound, match="callforce connect"):
         client.connection_for(None)
-    connect_demo(store, emulator, name="prod")
+    save_demo(store, emulator, name="prod")
     assert client.connection_for(None).name == "prod"
-    connect_demo(store, emulator, name="sandbox")
+    save_demo(store, emulator, name="sandbox")
     with pytest.raises(ConnectionNotFound, match="prod, sandbox"):
         client.connection_for(None)
     with pytest.raises(ConnectionNotFound) as caught:
@@ -576,7 +576,7 @@ async def test_tokens_never_reach_logs_or_errors(
     control: httpx.AsyncClient, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     """Through a refresh, a retry and a failure, no token or query text is logged or raised."""
-    conn = connect_demo(store, emulator)
+    conn = save_demo(store, emulator)
     caplog.set_level(logging.DEBUG, logger="callforce")
     await control.post("/_emulator/expire-sessions")
     await add_fault(control, method="GET", path=QUERY, status=503, body=[], times=1)
@@ -602,7 +602,7 @@ async def test_ca_bundle_setting_trusts_a_tls_org(tmp_path: Path) -> None:
         assert secure.base_url.startswith("https://")
         trusting = make_settings(tmp_path / "a", secure, ca_bundle=tls.ca)
         store = SQLiteConnectionStore.from_settings(trusting)
-        connect_demo(store, secure)
+        save_demo(store, secure)
         async with SalesforceClient(trusting, store) as client:
             assert (await client.query(SOQL))["totalSize"] == 2
         untrusting = make_settings(tmp_path / "a", secure)

@@ -6,15 +6,9 @@ from typing import Any
 
 import httpx
 
-from tests.tools.conftest import (
-    API,
-    Tools,
-    add_fault,
-    clear_log,
-    read_record,
-    request_log,
-    unique,
-)
+from tests.helpers.demo_org import API, add_fault, clear_log, request_log
+from tests.helpers.org_records import read_record, unique
+from tests.helpers.tool_calls import Tools
 
 BAD = {
     7: {"NumberOfEmployees": "lots"},

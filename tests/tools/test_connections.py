@@ -9,23 +9,17 @@ import httpx
 from emulator.server import BackgroundEmulator
 from server.app import build_server
 from server.store.sqlite import SQLiteConnectionStore
-from tests.tools.conftest import (
+from tests.helpers.demo_org import (
     API,
     CLIENT_ID,
     CLIENT_SECRET,
-    Tools,
     add_fault,
     clear_log,
     connect,
     make_settings,
     request_log,
-    serving,
-    text_of,
 )
-
-
-def _token_calls(log: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [entry for entry in log if entry["path"] == "/services/oauth2/token"]
+from tests.helpers.tool_calls import Tools, serving, text_of
 
 
 async def test_an_expired_session_is_renewed_mid_call(

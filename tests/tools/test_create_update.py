@@ -5,15 +5,9 @@ from __future__ import annotations
 import httpx
 
 from server.values import parse_id
-from tests.tools.conftest import (
-    API,
-    Tools,
-    add_fault,
-    clear_log,
-    read_record,
-    request_log,
-    unique,
-)
+from tests.helpers.demo_org import API, add_fault, clear_log, request_log
+from tests.helpers.org_records import read_record, unique
+from tests.helpers.tool_calls import Tools
 
 
 def _writes(log: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.tools.conftest import API, Tools, clear_log, read_record, request_log, unique
+from tests.helpers.demo_org import API, clear_log, request_log
+from tests.helpers.org_records import read_record, unique
+from tests.helpers.tool_calls import Tools
 
 
 async def test_get_returns_status_body_and_safe_headers(tools: Tools) -> None:

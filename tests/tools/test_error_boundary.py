@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from server.errors import NotFound
 from server.toolkit import INTERNAL_ERROR, READ, ToolContext, ToolSpec, register
 from server.values import FieldProblem, ValueCoercionError
-from tests.tools.conftest import API, Tools, add_fault, serving, text_of
+from tests.helpers.demo_org import API, add_fault
+from tests.helpers.tool_calls import Tools, serving, text_of
 
 
 class _Args(BaseModel):

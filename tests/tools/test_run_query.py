@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.tools.conftest import API, Tools, clear_log, insert_many, request_log, unique
+from tests.helpers.demo_org import API, clear_log, request_log
+from tests.helpers.org_records import insert_many, unique
+from tests.helpers.tool_calls import Tools
 
 
 async def test_records_come_back_without_attributes(tools: Tools) -> None:

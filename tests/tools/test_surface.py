@@ -15,7 +15,7 @@ from mcp.types import Tool
 from server.app import build_server
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.tools.conftest import Tools, serving, text_of
+from tests.helpers.tool_calls import Tools, serving, text_of
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 ALL = [

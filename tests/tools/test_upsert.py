@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.tools.conftest import API, Tools, clear_log, read_record, request_log, unique
+from tests.helpers.demo_org import API, clear_log, request_log
+from tests.helpers.org_records import read_record, unique
+from tests.helpers.tool_calls import Tools
 
 
 async def test_upsert_creates_then_updates(tools: Tools, reader: httpx.AsyncClient) -> None:

@@ -13,7 +13,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from emulator import bulk, composite, control, describe, meta, oauth, query, seed, sobjects
+from emulator import (
+    bulk,
+    composite,
+    control,
+    describe_endpoints,
+    meta,
+    oauth,
+    query,
+    seed,
+    sobjects,
+)
 from emulator.config import EmulatorConfig
 from emulator.errors import OAuthError, SalesforceError
 from emulator.middleware import RAW_SEND_KEY, EmulatorMiddleware
@@ -76,7 +86,7 @@ def all_routes() -> list[BaseRoute]:
         *control.routes(),
         *oauth.routes(),
         *meta.routes(),
-        *describe.routes(),
+        *describe_endpoints.routes(),
         *query.routes(),
         *composite.routes(),
         *bulk.routes(),

@@ -22,8 +22,8 @@ field that is not an external id → 404 "Provided external ID field …: <Field
 405 with this resource's ``Allow`` list. The value after ``/{Field}/`` is the path percent-decoded
 once (``{value:path}`` keeps an encoded ``%2F`` as ``/`` inside the value).
 
-``GET /sobjects/{Obj}`` and ``/{Obj}/describe`` belong to :mod:`emulator.describe` (registered
-earlier); this module's catch-all for ``/sobjects/{Obj}`` only answers POST and 405s.
+``GET /sobjects/{Obj}`` and ``/{Obj}/describe`` belong to :mod:`emulator.describe_endpoints`
+(registered earlier); this module's catch-all for ``/sobjects/{Obj}`` only answers POST and 405s.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def _find(request: Request, obj: ObjectSchema, record_id: str) -> Record:
 
 
 async def object_root(request: Request) -> Response:
-    """``/sobjects/{Obj}``: POST creates; GET is :mod:`emulator.describe`'s."""
+    """``/sobjects/{Obj}``: POST creates; GET is :mod:`emulator.describe_endpoints`'s."""
     obj = sobject_of(request)
     if request.method == "POST":
         return await _create(request, obj)
@@ -193,7 +193,7 @@ async def _record(request: Request, obj: ObjectSchema, record_id: str) -> Respon
     method = request.method
     if method == "POST" and record_id.lower() == "id":
         return await _create(request, obj)
-    if record_id == "describe":  # GET is emulator.describe's; other methods end up here
+    if record_id == "describe":  # GET is emulator.describe_endpoints'; other methods end up here
         raise not_allowed("GET,HEAD")
     if method not in ("GET", "HEAD", "PATCH", "DELETE"):
         raise not_allowed(_RECORD_METHODS)

@@ -87,7 +87,7 @@ def build_server(
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=secrets.token_bytes(32),
                 )
-                async with _watching(server, services, read_only=read_only):
+                async with _watching(server, services, read_only=read_only, served=served):
                     yield services
         finally:
             if owned:
@@ -105,6 +105,8 @@ def build_server(
         log_level="WARNING",
     )
     _serve_tools_only(server)
+    origins = {spec.origin for spec in actions if spec.origin is not None}
+    served = origins.pop() if len(origins) == 1 else None
     for spec in select_tools(ALL_TOOLS, actions, read_only=read_only, expose=settings.expose):
         register(server, spec)
     return server
@@ -138,22 +140,29 @@ def _serve_tools_only(server: MCPServer[Services]) -> None:
 
 @contextlib.asynccontextmanager
 async def _watching(
-    server: MCPServer[Services], services: Services, *, read_only: bool
+    server: MCPServer[Services], services: Services, *, read_only: bool, served: str | None
 ) -> AsyncIterator[None]:
-    """Reload the action file when it changes, while the server runs (if there is one)."""
+    """Reload the action file when it changes, while the server runs (if there is one).
+
+    ``served`` is the digest of the file version the actions were built from; without one, the
+    file as it is now, read before the server answers anything.
+    """
     settings = services.settings
     if settings.actions is None or settings.actions_reload_seconds <= 0:
         yield
         return
     # Imported here: a server without actions does not pay for the templating machinery.
-    from server.actions.serving import watch_actions  # noqa: PLC0415
+    from server.actions.serving import read_digest, watch_actions  # noqa: PLC0415
 
+    if served is None:
+        served = await asyncio.to_thread(read_digest, settings.actions)
     watcher = asyncio.create_task(
         watch_actions(
             server,
             settings.actions,
             client=services.client,
             describe=services.describe,
+            served=served,
             read_only=read_only,
             expose=settings.expose,
             interval=settings.actions_reload_seconds,

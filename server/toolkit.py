@@ -176,6 +176,9 @@ class ToolSpec(Generic[ArgsT, ResultT]):
     arguments: type[ArgsT]
     result: type[ResultT]
     handler: Callable[[ToolContext, ArgsT], Awaitable[ResultT]]
+    #: A configured action's tool: the digest of the action file version it was built from
+    #: (what the reload watcher compares the file against); None for the generic tools.
+    origin: str | None = None
 
     @property
     def writes(self) -> bool:

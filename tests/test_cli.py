@@ -21,7 +21,7 @@ from server.settings import Settings
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
 from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, DEMO_USER, demo_tokens
-from tests.jwt_keys import write_jwt_key
+from tests.helpers.jwt_keys import write_jwt_key
 
 TOKEN_VARIABLES = ("CALLFORCE_ACCESS_TOKEN", "CALLFORCE_REFRESH_TOKEN", "CALLFORCE_PASSWORD")
 

@@ -10,6 +10,7 @@ naming the file, the action and the key. Checking against the connected org is
 from __future__ import annotations
 
 import difflib
+import hashlib
 import keyword
 import re
 import tomllib
@@ -92,7 +93,17 @@ def load_actions(path: Path | str) -> ActionSet:
         actions.append(action)
     if problems:
         raise ActionFileError(problems)
-    return ActionSet(path, tuple(actions), connection if isinstance(connection, str) else None)
+    return ActionSet(
+        path,
+        tuple(actions),
+        connection if isinstance(connection, str) else None,
+        digest=file_digest(raw),
+    )
+
+
+def file_digest(raw: bytes) -> str:
+    """The version of an action file's bytes (what the reload watcher compares)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _validate(entry: Any) -> ActionConfig:

@@ -167,3 +167,5 @@ class ActionSet:
     actions: tuple[Action, ...]
     #: The connection the file's actions use (``connection = "…"``); None: the default one.
     connection: str | None = None
+    #: SHA-256 of the file's bytes as read: which version of the file these actions are.
+    digest: str = ""

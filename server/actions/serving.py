@@ -24,7 +24,7 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 
 from server.actions.check import CheckReport, check_actions
-from server.actions.loading import load_actions
+from server.actions.loading import file_digest, load_actions
 from server.actions.model import GENERIC_TOOL_NAMES, ActionFileError, Problem
 from server.actions.specs import action_spec, build_action_specs
 from server.errors import CallforceError
@@ -67,7 +67,7 @@ async def check_action_file(
     if not report.ok:
         return report, []
     conn = connection or action_set.connection
-    return report, [action_spec(checked, conn) for checked in report.actions]
+    return report, [action_spec(checked, conn, action_set.digest) for checked in report.actions]
 
 
 def register_actions(server: MCPServer[Any], specs: Sequence[ToolSpec[Any, Any]]) -> list[str]:
@@ -138,36 +138,50 @@ async def reload_actions(
     return ReloadResult(True, tuple(names))
 
 
+def read_digest(path: Path) -> str | None:
+    """The digest of the file's bytes now (None when it cannot be read, e.g. mid-rename)."""
+    try:
+        return file_digest(path.read_bytes())
+    except OSError:
+        return None
+
+
 async def watch_actions(
     server: MCPServer[Any],
     path: Path,
     *,
     client: SalesforceClient,
     describe: DescribeCache,
+    served: str | None = None,
     connection: str | None = None,
     read_only: bool = False,
     expose: Expose = "all",
     interval: float = 2.0,
 ) -> None:
-    """Reload whenever the file changes (size or modification time); runs until cancelled."""
+    """Reload whenever the file's content differs from the version last seen; runs until
+    cancelled.
 
-    def stamp() -> tuple[int, int] | None:
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
-    seen = await asyncio.to_thread(stamp)
+    ``served`` is the digest of the file version the served tools were built from — taken when
+    the file was loaded, not when watching starts, so an edit made in between is not missed
+    (None: the file as it is when the watch starts).
+    Content is compared, not size and modification time: two edits within one timestamp tick,
+    or of the same size, are still seen. A version that fails to load is reported once and
+    left until the file changes again. Nothing that goes wrong in one round stops the watch.
+    """
+    seen = served if served is not None else await asyncio.to_thread(read_digest, path)
     while True:
         await asyncio.sleep(interval)
-        now = await asyncio.to_thread(stamp)
-        if now == seen or now is None:
-            continue
-        seen = now
-        result = await reload_actions(
-            server, path, client=client, describe=describe, connection=connection,
-            read_only=read_only, expose=expose,
-        )  # fmt: skip
-        for problem in result.problems:
-            logger.warning("actions not reloaded: %s", problem)
+        try:
+            now = await asyncio.to_thread(read_digest, path)
+            if now is None or now == seen:
+                continue
+            seen = now
+            result = await reload_actions(
+                server, path, client=client, describe=describe, connection=connection,
+                read_only=read_only, expose=expose,
+            )  # fmt: skip
+            for problem in result.problems:
+                logger.warning("actions not reloaded: %s", problem)
+        except Exception:
+            # One bad round (an unreadable answer, a bug) must not end the watch for good.
+            logger.exception("checking the action file for changes failed; will look again")

@@ -318,8 +318,10 @@ def _title(name: str) -> str:
     return " ".join(words).capitalize()
 
 
-def action_spec(checked: CheckedAction, connection: str | None = None) -> ToolSpec[Any, Any]:
-    """The tool of one checked action."""
+def action_spec(
+    checked: CheckedAction, connection: str | None = None, origin: str | None = None
+) -> ToolSpec[Any, Any]:
+    """The tool of one checked action; ``origin`` is its file's digest."""
     config = checked.action.config
     fields = _arguments(checked)
     if config.kind == "bulk":
@@ -338,6 +340,7 @@ def action_spec(checked: CheckedAction, connection: str | None = None) -> ToolSp
         arguments=_model(f"{config.name}_arguments", fields),
         result=_RESULTS[config.kind],
         handler=_handler(checked, connection),
+        origin=origin,
     )
 
 
@@ -352,4 +355,4 @@ async def build_action_specs(
     if not report.ok:
         raise ActionFileError(list(report.problems))
     conn = connection or action_set.connection
-    return [action_spec(checked, conn) for checked in report.actions]
+    return [action_spec(checked, conn, action_set.digest) for checked in report.actions]

@@ -4,6 +4,7 @@ the running server reloading the file it was started with."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -105,3 +106,34 @@ async def test_the_server_reloads_its_action_file(
         assert await _action_names(client) == {"find_contact", "find_lead"}
         found = await client.call_tool("find_lead", {"email": "nobody@example.com"})
     assert not found.is_error
+
+
+async def test_an_edit_made_before_the_server_starts_is_not_missed(
+    tmp_path: Path, settings: Settings, store: SQLiteConnectionStore
+) -> None:
+    """The watch compares with the file version the tools were built from, not with the file
+    as it is when watching begins: an edit in between is picked up."""
+    path = write_actions(tmp_path, FIND)
+    watched = settings.model_copy(update={"actions": path, "actions_reload_seconds": 0.05})
+    specs = await load_action_specs(watched, store, path)
+    write_actions(tmp_path, FIND + FIND_LEAD)  # after loading, before serving
+    async with serving(build_server(watched, store=store, actions=specs)) as client:
+        assert await _until(client, {"find_contact", "find_lead"}) == {"find_contact", "find_lead"}
+
+
+async def test_an_edit_keeping_size_and_timestamp_is_not_missed(
+    tmp_path: Path, settings: Settings, store: SQLiteConnectionStore
+) -> None:
+    """Content is compared, not size and modification time: an edit of the same length within
+    one timestamp tick (here: the old timestamp put back) is still seen."""
+    path = write_actions(tmp_path, FIND)
+    before = path.stat()
+    watched = settings.model_copy(update={"actions": path, "actions_reload_seconds": 0.05})
+    specs = await load_action_specs(watched, store, path)
+    async with serving(build_server(watched, store=store, actions=specs)) as client:
+        assert await _action_names(client) == {"find_contact"}
+        await asyncio.sleep(0.3)  # a few rounds of the watch first: it has seen the file
+        write_actions(tmp_path, FIND.replace("find_contact", "find_person1"))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_size == before.st_size
+        assert await _until(client, {"find_person1"}) == {"find_person1"}

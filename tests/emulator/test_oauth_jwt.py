@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from emulator.config import EmulatorConfig
 from tests.helpers.emulator import API, BASE_URL, client_for
 from tests.helpers.emulator.web_flow import CLIENT_ID, TOKEN, USERNAME
-from tests.jwt_keys import self_signed_certificate
+from tests.helpers.jwt_keys import self_signed_certificate
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

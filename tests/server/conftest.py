@@ -22,7 +22,7 @@ from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
 from tests.helpers.ca_store import shared_transport
 from tests.helpers.demo_org import make_settings
-from tests.jwt_keys import write_jwt_key
+from tests.helpers.jwt_keys import write_jwt_key
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""describeGlobal, an object's basic info and its describe (emulator.describe)."""
+"""describeGlobal, an object's basic info and its describe (emulator.describe_endpoints)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class BulkWriteArgs(BaseModel):
     all_or_none: Annotated[
         bool,
         Field(
-            description="true: if any record fails, none is saved (at most 200 records). "
+            description=f"true: if any record fails, none is saved (at most {CHUNK} records). "
             "false: every record succeeds or fails on its own.",
             examples=[False],
         ),

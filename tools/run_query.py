@@ -54,7 +54,7 @@ class RunQueryArgs(BaseModel):
     max_records: Annotated[
         int,
         Field(
-            description="Most records to return in this call (1-200).",
+            description=f"Most records to return in this call (1-{BATCH_SIZE}).",
             examples=[25],
             ge=1,
             le=BATCH_SIZE,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from server.actions.soql_template import Slot, SoqlTemplate
 from server.actions.templating import TextTemplate
 from tools import ALL_TOOLS
+from tools.run_query import BATCH_SIZE
 
 ActionKind = Literal["query", "create", "update", "upsert", "bulk", "api_call"]
 VariableType = Literal["string", "integer", "number", "boolean", "date", "datetime", "email", "id"]
@@ -72,7 +73,7 @@ class ActionConfig(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=100)
     object: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
     soql: str | None = Field(default=None, min_length=1, max_length=20_000)
-    max_records: int = Field(default=25, ge=1, le=200)
+    max_records: int = Field(default=25, ge=1, le=BATCH_SIZE)
     data: dict[str, Any] | None = None
     id: str | None = None
     external_id_field: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")

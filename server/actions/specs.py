@@ -35,6 +35,7 @@ from server.actions.model import ActionConfig, ActionFileError, ActionSet, Use
 from server.actions.soql_template import Slot
 from server.actions.templating import MAX_VALUE_CHARS, OMITTED, render_json
 from server.errors import InvalidArguments
+from server.salesforce import collections
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.salesforce.fields import FieldInfo
@@ -56,7 +57,7 @@ from tools.upsert_record import UpsertRecordArgs, UpsertRecordResult, upsert_rec
 
 ID_PATTERN = r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
 #: Records one bulk action call takes (one sObject Collections request: all_or_none holds).
-MAX_BULK_RECORDS = 200
+MAX_BULK_RECORDS = collections.MAX_RECORDS
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXPLICIT: dict[str, tuple[Any, dict[str, Any]]] = {
     "string": (str, {"max_length": MAX_VALUE_CHARS}),

@@ -5,7 +5,7 @@ field names, Salesforce wire formats. Everything wrong is collected into one
 `ValueCoercionError` whose text has one sentence per problem, naming the field, what was given
 and the expected form with an example, so an agent can fix it or ask the caller.
 
-The rules are the documented behaviour (tests/test_values.py checks each); each is written
+The rules are the documented behaviour (tests/values/ checks each); each is written
 in the module that implements it:
 
 - `server.values.records`: `coerce_record` — field names, ``Id``, what each operation may

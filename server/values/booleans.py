@@ -1,6 +1,6 @@
 """Boolean values.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - boolean: true/false, yes/no, y/n, on/off, 1/0 (any case), and the integers 0 and 1.
 """

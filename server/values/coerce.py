@@ -1,7 +1,7 @@
 """One value in its field's wire format: empty values, the shape of a value, and dispatch by
 field type to the module that knows that type.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - ``None``, ``""`` or only whitespace means "empty": sent as ``null`` for a nillable field,
   refused otherwise. Lists and objects are refused for single-value fields. Text for a parsed

@@ -1,6 +1,6 @@
 """Dates, date-times and times of day.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - date: ISO 2026-03-05 (also 2026/03/05), month names in any order ("March 5, 2026",
   "5th of March 2026", "Thu, 5 Mar 2026"), numeric 03/05/2026 read in ``date_order`` (MDY by

@@ -1,6 +1,6 @@
 """Email addresses.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - email: trimmed; one @; local part as RFC 5322 dot-atom (no quoted forms), at most 64
   characters; domain of letter-digit-hyphen labels with a letter TLD, lower-cased, an

@@ -1,6 +1,6 @@
 """Record ids and references to other records.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - reference and id: 15 or 18 letters and digits; the 18-character checksum is verified; the
   18-character form is sent. With ``key_prefixes`` (object name → key prefix), an id whose prefix

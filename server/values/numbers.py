@@ -1,6 +1,6 @@
 """Numbers: int, long, double, currency and percent values.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - int/long/double/currency/percent: JSON numbers or text with "." as decimal point and optional
   groups of three digits separated by "," or spaces ("1,250.50", "1 250"); currency may carry a

@@ -1,6 +1,6 @@
 """Phone numbers.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - phone: digits with spaces ( ) . - / and an extension ("x12", "ext. 12", "extension 12",
   written back as " ext. 12"). A number starting with + becomes E.164 ("+1 (415) 555-0100" →

@@ -1,6 +1,6 @@
 """Picklist, combobox and multipicklist values.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - picklist: matched to an active value or label ignoring case and extra spaces, sent as the API
   value; an unknown value is refused on a restricted picklist (listing allowed values) and sent

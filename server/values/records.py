@@ -1,6 +1,6 @@
 """A record's ``data`` as the JSON body of a create, update or upsert.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - Field names match case-insensitively and come out in canonical case; ``attributes`` is
   ignored; an unknown name gets "did you mean …?". ``Id`` never goes in data (the id of an

@@ -1,6 +1,6 @@
 """Text values, and the checks every value shares: its length, and whether it may be empty.
 
-The rules (documented behaviour; tests/test_values.py checks each):
+The rules (documented behaviour; tests/values/ checks each):
 
 - Text (string, url, encryptedstring): numbers become text, leading and trailing whitespace is
   trimmed; textarea keeps whitespace. Control characters other than tab, CR and LF are refused.

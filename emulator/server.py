@@ -66,7 +66,10 @@ class BackgroundEmulator:
         self.port = port
 
     def _run(self) -> None:
-        asyncio.run(self._server.serve())
+        # The loop uvicorn itself would run (uvloop when installed), so the emulator answers as
+        # fast in the background as `callforce emulator` does in the foreground.
+        with asyncio.Runner(loop_factory=self._server.config.get_loop_factory()) as runner:
+            runner.run(self._server.serve())
 
     @property
     def base_url(self) -> str:

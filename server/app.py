@@ -32,7 +32,7 @@ from mcp.server.mcpserver import MCPServer
 from server import __version__
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
-from server.settings import Settings
+from server.settings import Settings, derived_key
 from server.store.interface import ConnectionStore
 from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import Services, ToolSpec, register, select_tools
@@ -55,6 +55,9 @@ callforce lets you read and change records in the caller's Salesforce org during
 - A tool error is for you to act on; do not read internal details aloud. If a connection needs
   to be reconnected, tell the caller the system is unavailable and offer a follow-up.
 """
+
+#: What the run_query cursor key is derived for (see :func:`server.settings.derived_key`).
+CURSOR_KEY_PURPOSE = "run_query cursors"
 
 READ_ONLY_NOTE = "\nThis server is read-only: it can look records up but cannot change them.\n"
 
@@ -85,7 +88,7 @@ def build_server(
                     store=connections,
                     client=client,
                     describe=DescribeCache.from_settings(settings),
-                    cursor_key=secrets.token_bytes(32),
+                    cursor_key=derived_key(settings, CURSOR_KEY_PURPOSE) or secrets.token_bytes(32),
                 )
                 async with _watching(server, services, read_only=read_only, served=served):
                     yield services

@@ -71,6 +71,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         overrides["http_port"] = args.port
     if args.read_only:
         overrides["read_only"] = True
+    if args.stateless:
+        overrides["http_stateless"] = True
     if args.actions is not None:
         overrides["actions"] = Path(args.actions)
     if args.expose is not None:
@@ -130,6 +132,8 @@ def _serve_http(settings: Settings) -> int:
             return actions
         app = web.build_app(settings, store, actions=actions)
         guarded = "bearer token required" if settings.api_tokens else "no token required"
+        if settings.http_stateless:
+            guarded = f"stateless, {guarded}"
         served = f"; {len(actions)} configured actions" if actions else ""
         print(
             f"callforce: MCP over Streamable HTTP at {web.url_of(sock, web.MCP_PATH)} "
@@ -204,6 +208,12 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         choices=["all", "reads", "actions"],
         help="which tools: all (default), reads (only those that cannot write), actions (only "
         "the configured actions)",
+    )
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP without per-client sessions, JSON answers: any replica can answer any "
+        "request, and a client per call pays one round trip at most (CALLFORCE_HTTP_STATELESS)",
     )
     serve.add_argument(
         "--read-only", action="store_true", help="only the tools that cannot change data"

@@ -339,7 +339,7 @@ def run_demo(
             )
             store = SQLiteConnectionStore.from_settings(demo_settings)
             try:
-                return asyncio.run(_serve(demo_settings, store, emulator, sock, sample, out))
+                return web.run_fast(_serve(demo_settings, store, emulator, sock, sample, out))
             except CallforceError as exc:  # connecting the demo org failed
                 _say(out, f"callforce demo: {exc.message}")
                 return 1

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -108,6 +110,11 @@ class Settings(BaseSettings):
         default="127.0.0.1", description="Bind address of the Streamable HTTP transport."
     )
     http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP transport.")
+    http_stateless: bool = Field(
+        default=False,
+        description="Serve HTTP without per-client sessions and answer with JSON, so any "
+        "replica can answer any request (platforms that connect once per call).",
+    )
     api_tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Bearer tokens MCP clients must present over HTTP (required on a public "
@@ -161,6 +168,15 @@ class Settings(BaseSettings):
         if value is not None:
             decode_key(value.get_secret_value())
         return value
+
+
+def derived_key(settings: Settings, purpose: str) -> bytes | None:
+    """A 32-byte key for ``purpose`` derived from ``CALLFORCE_SECRET_KEY`` (HMAC-SHA256), so
+    every process sharing that secret derives the same one; None when the secret is not set."""
+    if settings.secret_key is None:
+        return None
+    secret = decode_key(settings.secret_key.get_secret_value())
+    return hmac.new(secret, f"callforce {purpose}".encode(), hashlib.sha256).digest()
 
 
 def decode_key(text: str) -> bytes:

@@ -24,15 +24,16 @@ Security, in the order a request meets it:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import signal
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -42,6 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.loops.auto import auto_loop_factory
 
 from server import __version__
 from server.app import build_server
@@ -51,6 +53,7 @@ from server.settings import Settings
 from server.store.interface import ConnectionStore
 from server.toolkit import ToolSpec
 
+_T = TypeVar("_T")
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -217,8 +220,14 @@ def build_app(
     """
     server = build_server(settings, read_only=read_only, store=store, actions=actions)
     security = transport_security(settings)
+    # Stateless: no session state, JSON answers (no SSE stream to hold); the lifespan's
+    # services stay process-wide either way (the session manager enters it once).
     mcp_app = server.streamable_http_app(
-        streamable_http_path=MCP_PATH, transport_security=security, host=settings.http_host
+        streamable_http_path=MCP_PATH,
+        transport_security=security,
+        host=settings.http_host,
+        stateless_http=settings.http_stateless,
+        json_response=settings.http_stateless,
     )
 
     @contextlib.asynccontextmanager
@@ -240,11 +249,17 @@ class PortUnavailable(Exception):  # noqa: N818 - it names what went wrong
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` (``port=0``: a free one), for :class:`HttpServer`."""
+    """A socket bound to ``host:port`` (``port=0``: a free one), for :class:`HttpServer`.
+
+    Its connections send each answer at once (``TCP_NODELAY``). Without it a keep-alive client
+    waits for the 40 ms delayed ACK on every response: the plain asyncio loop sets it only on
+    sockets made with ``IPPROTO_TCP``, and Linux hands it on to every accepted connection.
+    """
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host.strip("[]"), port))
     except OSError as exc:
         sock.close()
@@ -257,6 +272,13 @@ def url_of(sock: socket.socket, path: str = "") -> str:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}{path}"
+
+
+def run_fast(main: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``main`` on the fastest event loop there is (uvloop when installed), as uvicorn's
+    own ``run`` does; every process that serves HTTP starts its loop through here or uvicorn."""
+    with asyncio.Runner(loop_factory=auto_loop_factory(use_subprocess=False)) as runner:
+        return runner.run(main)
 
 
 class HttpServer(uvicorn.Server):

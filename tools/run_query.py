@@ -7,9 +7,11 @@ which batch to read (the query itself for the first, else its ``nextRecordsUrl``
 of its rows were already returned. Every call is exactly one request. Continuing inside the
 first batch runs the query again (Salesforce has no locator for it).
 
-The cursor is ``base64url(JSON).base64url(HMAC-SHA256)`` under a key made at server start: it is
-accepted only if this server issued it (and not since restarted), and its batch URL must still be
-a query locator path on the connection's own instance (checked again by the client).
+The cursor is ``base64url(JSON).base64url(HMAC-SHA256)`` under ``Services.cursor_key`` — derived
+from ``CALLFORCE_SECRET_KEY``, so any process sharing that secret accepts it (a stateless
+replica, a restarted server), else made at server start. A cursor is accepted only if it was
+signed so, and its batch URL must still be a query locator path on the connection's own instance
+(checked again by the client).
 """
 
 from __future__ import annotations

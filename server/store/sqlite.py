@@ -1,11 +1,13 @@
 """The embedded connection store: :class:`SQLiteConnectionStore`, in ``<home>/callforce.db``.
 
-It implements :class:`~server.store.interface.ConnectionStore`. Its calls are synchronous: a
-primary-key read or a one-row write in SQLite's WAL mode takes well under a millisecond, so the
-client reads a row on every call (and so sees a reconnect, disconnect or token rotation done by
-another process at once). Writes on the token-refresh path can wait on another process's write
-lock (``busy_timeout``), so the client runs them in a worker thread; the store is therefore
-thread-safe.
+It implements :class:`~server.store.interface.ConnectionStore`. Reads are served from an
+in-memory snapshot of every connection, re-read only when the database changed: SQLite's
+``PRAGMA data_version`` moves whenever another connection (another process) commits, and this
+store drops the snapshot itself after each of its own writes. So a tool call costs one pragma
+instead of two row reads and decryptions, and a reconnect, disconnect or token rotation done by
+another process is still seen on the very next call. Writes on the token-refresh path can wait
+on another process's write lock (``busy_timeout``), so the client runs them in a worker thread;
+the store is therefore thread-safe.
 
 On disk: the database and its ``-wal``/``-shm`` siblings are mode 0600 (the file is created 0600
 before SQLite opens it, SQLite gives the siblings the database's mode, and the modes are checked
@@ -95,6 +97,9 @@ class SQLiteConnectionStore:
         self._cipher = cipher
         self._lock = threading.Lock()
         self._opened: dict[tuple[str, str], tuple[bytes, str]] = {}
+        #: Every connection by lower-cased name, in name order, as of ``_data_version``.
+        self._snapshot: dict[str, Connection] | None = None
+        self._data_version = -1
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _private_file(path)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
@@ -147,29 +152,32 @@ class SQLiteConnectionStore:
     def get(self, name: str) -> Connection | None:
         """The connection named ``name`` (any case), or ``None``."""
         with self._lock:
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM connections WHERE name = ?",  # noqa: S608 - constant columns
-                (name,),
-            ).fetchone()
-            return self._connection(row) if row else None
+            return self._current().get(name.lower())
 
     def default(self) -> Connection | None:
         """The connection marked default, else the only connection, else ``None``."""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM connections ORDER BY is_default DESC, name LIMIT 2"  # noqa: S608
-            ).fetchall()
-            if rows and (rows[0][-1] or len(rows) == 1):
-                return self._connection(rows[0])
-        return None
+            connections = builtins.list(self._current().values())
+        marked = [conn for conn in connections if conn.is_default]
+        if marked:
+            return marked[0]
+        return connections[0] if len(connections) == 1 else None
 
     def list(self) -> list[Connection]:
         """Every connection, ordered by name."""
         with self._lock:
+            return builtins.list(self._current().values())
+
+    def _current(self) -> dict[str, Connection]:
+        """The snapshot, read again if anyone committed since it was taken (under the lock)."""
+        version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        if self._snapshot is None or version != self._data_version:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM connections ORDER BY name COLLATE NOCASE"  # noqa: S608
             ).fetchall()
-            return [self._connection(row) for row in rows]
+            self._snapshot = {row[0].lower(): self._connection(row) for row in rows}
+            self._data_version = version
+        return self._snapshot
 
     def _connection(self, row: tuple[Any, ...]) -> Connection:
         values = dict(zip(_COLUMNS.split(", "), row, strict=True))
@@ -229,6 +237,7 @@ class SQLiteConnectionStore:
         """Insert or replace the row of ``conn``; ``is_default=True`` takes the flag from others."""
         now = _now()
         with self._lock:
+            self._snapshot = None  # our own writes do not move data_version
             values = (
                 conn.name, conn.environment, conn.login_url, conn.instance_url, conn.org_id,
                 conn.user_id, conn.username, conn.auth_kind, conn.client_id, conn.key_path,
@@ -268,6 +277,7 @@ class SQLiteConnectionStore:
     ) -> None:
         """Store new tokens; ``refresh_token=None`` keeps the stored one. State → connected."""
         with self._lock:
+            self._snapshot = None  # our own writes do not move data_version
             cursor = self._db.execute(
                 "UPDATE connections SET access_token = ?, "
                 "refresh_token = COALESCE(?, refresh_token), "
@@ -289,6 +299,7 @@ class SQLiteConnectionStore:
         if state not in get_args(State):
             raise ValueError(f"state must be one of {', '.join(get_args(State))}")
         with self._lock:
+            self._snapshot = None  # our own writes do not move data_version
             cursor = self._db.execute(
                 "UPDATE connections SET state = ?, last_error = ?, updated_at = ? WHERE name = ?",
                 (state, last_error, _now(), name),
@@ -299,6 +310,7 @@ class SQLiteConnectionStore:
     def delete(self, name: str) -> bool:
         """Forget a connection and its tokens; whether it existed."""
         with self._lock:
+            self._snapshot = None  # our own writes do not move data_version
             cursor = self._db.execute("DELETE FROM connections WHERE name = ?", (name,))
             for column in _TOKEN_COLUMNS:
                 self._opened.pop((name.lower(), column), None)
@@ -307,6 +319,7 @@ class SQLiteConnectionStore:
     def set_default(self, name: str) -> None:
         """Make ``name`` the only default connection."""
         with self._lock:
+            self._snapshot = None  # our own writes do not move data_version
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("UPDATE connections SET is_default = 0 WHERE is_default = 1")

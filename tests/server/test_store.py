@@ -233,3 +233,50 @@ def test_bad_names_are_refused(name: str) -> None:
     """Connection names are short identifiers: they appear in commands and messages."""
     with pytest.raises(ValueError, match="connection name"):
         _connection(name)
+
+
+def test_what_another_process_commits_is_seen_on_the_next_read(
+    home: Path, store: SQLiteConnectionStore
+) -> None:
+    """Reads come from a snapshot, but a write through another connection to the database (as
+    another process makes) is seen at once: a rotation, a new default, a deletion, a new row."""
+    store.save(_connection("prod", is_default=True))
+    assert store.get("prod") is not None  # the snapshot is taken
+    other = SQLiteConnectionStore.from_settings(Settings(home=home))
+    try:
+        other.update_tokens("prod", "rotated-access", "rotated-refresh")
+        seen = store.get("prod")
+        assert seen is not None
+        assert seen.access_token is not None
+        assert seen.access_token.get_secret_value() == "rotated-access"
+        other.save(_connection("sandbox"))
+        other.set_default("sandbox")
+        default = store.default()
+        assert default is not None
+        assert default.name == "sandbox"
+        other.mark("prod", "needs_reconnect", "refused")
+        marked = store.get("PROD")
+        assert marked is not None
+        assert marked.state == "needs_reconnect"
+        assert other.delete("prod")
+        assert store.get("prod") is None
+        assert [conn.name for conn in store.list()] == ["sandbox"]
+    finally:
+        other.close()
+
+
+def test_its_own_writes_are_seen_at_once(store: SQLiteConnectionStore) -> None:
+    """Writes through the store itself (which do not move data_version) refresh its reads."""
+    store.save(_connection("prod"))
+    assert store.default() is not None  # the only connection
+    store.save(_connection("sandbox"))
+    assert store.default() is None  # two, none marked
+    store.set_default("sandbox")
+    default = store.default()
+    assert default is not None
+    assert default.name == "sandbox"
+    store.update_tokens("prod", "new-access", None)
+    updated = store.get("prod")
+    assert updated is not None
+    assert updated.access_token is not None
+    assert updated.access_token.get_secret_value() == "new-access"

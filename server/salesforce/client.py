@@ -43,7 +43,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import stamina
 
 from server.errors import (
     ConnectionNotFound,
@@ -115,7 +114,13 @@ class SalesforceClient:
                 write=deadline,
                 pool=deadline,
             ),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # Every connection a burst opened stays for the next burst (50 concurrent calls
+            # would otherwise pay 30 new TLS handshakes each time), and stays for 30 s, not
+            # httpx's 5: tool calls in one phone call are often seconds apart, and a handshake
+            # with Salesforce costs the caller round trips.
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=100, keepalive_expiry=30
+            ),
             # A given transport brings its own TLS setup; building a CA store costs ~0.5 s.
             verify=ssl_context(settings) if transport is None else True,
             follow_redirects=False,
@@ -223,6 +228,10 @@ class SalesforceClient:
             if not _retryable(safe, exc):
                 raise
             failed = exc
+        # Imported here: stamina (and tenacity) cost ~17 ms of start-up; most processes never
+        # retry.
+        import stamina  # noqa: PLC0415
+
         retrying = stamina.retry_context(
             on=functools.partial(_retryable, safe),
             attempts=_RETRY_ATTEMPTS,

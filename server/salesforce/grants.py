@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import jwt
 
 from server.errors import (
     CallforceError,
@@ -242,6 +241,9 @@ async def jwt_bearer(
 
     ``aud`` is ``audience`` or :func:`jwt_audience` of the login URL.
     """
+    # Imported here: PyJWT's RSA support costs ~35 ms of start-up, paid only by JWT connections.
+    import jwt  # noqa: PLC0415
+
     pem = await asyncio.to_thread(_read_private_key, key_path)
     now = int(time.time())
     claims = {

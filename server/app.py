@@ -43,14 +43,12 @@ callforce lets you read and change records in the caller's Salesforce org during
 
 - Find records with run_query (SOQL SELECT; filter with WHERE, select only the fields you need).
   Ids come from query results: never invent or guess one.
-- Before writing to an unfamiliar object, call describe_object: it lists field API names, types,
-  required fields and picklist values.
-- create_record, update_record, upsert_record and bulk_write take values as the caller said them
-  ("yes", "March 5, 1990", "1,250", a picklist label); callforce converts them to each field's
-  type. When a value cannot be converted, nothing is written and the error names the field and
-  what it needs: ask the caller, then call again.
-- To avoid duplicates when you might retry, prefer upsert_record with an external id over
-  create_record.
+- Before writing to an unfamiliar object, call describe_object: it lists the fields you can
+  write, with their types, the required ones and picklist values.
+- The writing tools take values as the caller said them ("yes", "March 5, 1990", "1,250", a
+  picklist label). When one cannot be converted, nothing is written and the error names the
+  field and what it needs: ask the caller, then call again.
+- When you might retry, prefer upsert_record with an external id over create_record.
 - bulk_write reports each record separately: always check its failed count.
 - A tool error is for you to act on; do not read internal details aloud. If a connection needs
   to be reconnected, tell the caller the system is unavailable and offer a follow-up.

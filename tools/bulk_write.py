@@ -42,6 +42,8 @@ from server.values import FieldProblem, ValueCoercionError, parse_id
 MAX_RECORDS = 10_000
 CHUNK = collections.MAX_RECORDS
 CONCURRENT_REQUESTS = 4
+#: Saved records, and failed ones, listed one per line in the text; the rest are counted.
+LINES_SHOWN = 100
 Operation = Literal["insert", "update", "upsert"]
 
 
@@ -51,37 +53,23 @@ class BulkWriteArgs(BaseModel):
     object: ObjectArg
     operation: Annotated[
         Operation,
-        Field(
-            description="insert: create every record. update: change existing records; each "
-            "record holds its Id. upsert: create or update by external_id_field.",
-            examples=["insert"],
-        ),
+        Field(description="Write mode."),
     ]
     records: Annotated[
         list[dict[str, Any]],
         Field(
-            description=f"The records (1-{MAX_RECORDS}), each an object of API field name → "
-            "value, converted to the field types like create_record does.",
-            examples=[[{"LastName": "García", "Company": "Acme"}, {"LastName": "Lee"}]],
+            description="Field API name: value objects; for update each has its Id.",
             min_length=1,
             max_length=MAX_RECORDS,
         ),
     ]
     external_id_field: Annotated[
         str | None,
-        Field(
-            description="For upsert only: the field whose value (in each record) identifies it.",
-            examples=["External_Id__c"],
-            max_length=80,
-        ),
+        Field(description="For upsert: the field identifying each record.", max_length=80),
     ] = None
     all_or_none: Annotated[
         bool,
-        Field(
-            description=f"true: if any record fails, none is saved (at most {CHUNK} records). "
-            "false: every record succeeds or fails on its own.",
-            examples=[False],
-        ),
+        Field(description=f"true: all saved or none (at most {CHUNK} records)."),
     ] = False
     connection: ConnectionArg = None
 
@@ -125,6 +113,27 @@ class BulkWriteResult(BaseModel):
     results: list[RecordResult]
     succeeded: int
     failed: int
+
+    def agent_text(self) -> str:
+        """The counts, then a line per record (failures first), up to :data:`LINES_SHOWN` each."""
+        lines = [f"{self.succeeded} saved, {self.failed} failed."]
+        failures = [result for result in self.results if not result.success]
+        saved = [result for result in self.results if result.success]
+        for result in failures[:LINES_SHOWN]:
+            problems = "; ".join(
+                f"{', '.join(error.fields) + ': ' if error.fields else ''}{error.message} "
+                f"({error.code})"
+                for error in result.errors
+            )
+            lines.append(f"{result.index}: failed: {problems}")
+        lines += [
+            f"{result.index}: {'created' if result.created else 'updated'} {result.id}"
+            for result in saved[:LINES_SHOWN]
+        ]
+        hidden = max(0, len(failures) - LINES_SHOWN) + max(0, len(saved) - LINES_SHOWN)
+        if hidden:
+            lines.append(f"({hidden} more records; the structured result lists every one.)")
+        return "\n".join(lines)
 
 
 def _problems(exc: ValueCoercionError) -> list[RecordError]:
@@ -279,14 +288,9 @@ SPEC = ToolSpec(
     name="bulk_write",
     title="Bulk Create/Update",
     description=(
-        f"Insert, update or upsert up to {MAX_RECORDS} records of one object. Each record is "
-        "checked and converted like create_record; records with bad values are reported and "
-        f"not sent, the rest are saved in batches of {CHUNK}. The result has one entry per "
-        "input record, in input order (index, success, id, created, errors with code, message "
-        "and fields), plus succeeded and failed counts: always check failed, some records may "
-        "fail while others are saved. all_or_none=true saves all or nothing and is limited to "
-        f"{CHUNK} records. For update, each record holds its Id; for upsert, name the "
-        "field in external_id_field and give each record its value."
+        f"Insert, update or upsert up to {MAX_RECORDS} Salesforce records of one object, values "
+        "converted as by create_record. Some may fail while others save: check the failed "
+        "count and each record's line."
     ),
     annotations=DESTRUCTIVE,
     arguments=BulkWriteArgs,

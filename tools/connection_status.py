@@ -36,6 +36,22 @@ class ConnectionStatusResult(BaseModel):
     connections: list[ConnectionInfo]
     default: str | None = Field(description="The default connection's name, if there is one.")
 
+    def agent_text(self) -> str:
+        """One line per connection: name, state, environment, default, user, last error."""
+        if not self.connections:
+            return "No Salesforce org is connected."
+        lines = []
+        for conn in self.connections:
+            notes = [conn.state.replace("_", " "), conn.environment]
+            if conn.is_default:
+                notes.append("default")
+            if conn.user:
+                notes.append(f"user {conn.user}")
+            if conn.last_error:
+                notes.append(f"last error: {conn.last_error}")
+            lines.append(f"{conn.name}: {', '.join(notes)}")
+        return "\n".join(lines)
+
 
 async def connection_status(ctx: ToolContext, args: ConnectionStatusArgs) -> ConnectionStatusResult:
     """List the store's connections; no request goes to Salesforce."""
@@ -62,11 +78,9 @@ SPEC = ToolSpec(
     name="connection_status",
     title="Connection Status",
     description=(
-        "List the Salesforce orgs callforce is connected to: each connection's name, "
-        "environment, state (connected, needs_reconnect, disconnected), instance URL, user, "
-        "and which one is the default. Reads callforce's own records only (no call to "
-        "Salesforce), so the state is as of the last call. A connection in needs_reconnect "
-        "cannot be used until a person signs in again; tell the caller it is unavailable."
+        "The Salesforce orgs callforce can use: name, state, environment, user, default; no "
+        "call to Salesforce. One needing reconnect is unusable until a person signs in: tell "
+        "the caller it is unavailable."
     ),
     annotations=LOCAL_READ,
     arguments=ConnectionStatusArgs,

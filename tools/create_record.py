@@ -19,10 +19,7 @@ from server.toolkit import (
 DataArg = Annotated[
     dict[str, Any],
     Field(
-        description="The record's fields: API field name → value. Values may be spoken forms "
-        '("yes", "March 5, 1990", "1,250", a picklist label in any case); they are '
-        "converted to each field's type and are never treated as templates.",
-        examples=[{"LastName": "García", "FirstName": "Ana", "Email": "ana@example.com"}],
+        description='Field API name: value, e.g. {"LastName": "Lee"}.',
         min_length=1,
     ),
 ]
@@ -42,6 +39,10 @@ class CreateRecordResult(BaseModel):
     id: str = Field(description="The new record's 18-character id.")
     object: str = Field(description="The object's API name.")
     url: str = Field(description="A link to the record in Salesforce.")
+
+    def agent_text(self) -> str:
+        """ "Created Contact 003…" (the link is for people, not for the call)."""
+        return f"Created {self.object} {self.id}"
 
 
 async def create_record(ctx: ToolContext, args: CreateRecordArgs) -> CreateRecordResult:
@@ -68,13 +69,9 @@ SPEC = ToolSpec(
     name="create_record",
     title="Create Object",
     description=(
-        "Create one Salesforce record of the given object from data (API field name → value). "
-        "Values are checked and converted before anything is sent: booleans from yes/no, "
-        "dates from forms like 'March 5, 1990', numbers like '1,250', picklists matched "
-        "ignoring case, emails and phone numbers validated. If a value or a required field is "
-        "wrong, nothing is created and the error names each field and what it needs; ask the "
-        "caller and call again. Returns the new record's id. Calling it twice creates two "
-        "records; to avoid duplicates when retrying, use upsert_record with an external id."
+        "Create one Salesforce record; values are converted to each field's type (spoken "
+        "dates, numbers, yes/no, labels). If one is wrong or a required one missing, nothing "
+        "is created and the error says which. Not retry-safe."
     ),
     annotations=WRITE,
     arguments=CreateRecordArgs,

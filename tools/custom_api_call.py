@@ -23,6 +23,7 @@ from server.errors import RequestRefused
 from server.salesforce.answers import json_or_none
 from server.salesforce.endpoints import check_endpoint, check_headers
 from server.toolkit import DESTRUCTIVE, ConnectionArg, ToolContext, ToolSpec
+from server.toolkit.agent_text import compact_json
 
 #: Longest answer body returned, in characters; the rest is cut (``truncated`` says so).
 MAX_BODY_CHARS = 200_000
@@ -34,16 +35,12 @@ class CustomApiCallArgs(BaseModel):
     """Arguments of custom_api_call."""
 
     method: Annotated[
-        Literal["GET", "POST", "PATCH", "PUT", "DELETE"],
-        Field(description="The HTTP method.", examples=["GET"]),
+        Literal["GET", "POST", "PATCH", "PUT", "DELETE"], Field(description="HTTP method.")
     ]
     endpoint: Annotated[
         str,
         Field(
-            description="Path on the org's instance, starting with /services/ (e.g. "
-            "/services/data/v62.0/limits or /services/apexrest/...), optionally with a "
-            "?query. Never a full URL.",
-            examples=["/services/data/v62.0/limits"],
+            description="Path under /services/, with any ?query.",
             min_length=10,
             max_length=4000,
         ),
@@ -51,18 +48,13 @@ class CustomApiCallArgs(BaseModel):
     headers: Annotated[
         dict[str, str] | None,
         Field(
-            description="Extra request headers, e.g. Sforce-Call-Options. Authorization, Host, "
-            "Cookie, Content-Type and length/encoding headers are set by callforce.",
-            examples=[{"Sforce-Query-Options": "batchSize=200"}],
+            description="Extra request headers.",
             max_length=20,
         ),
     ] = None
     body: Annotated[
         dict[str, Any] | list[Any] | None,
-        Field(
-            description="JSON body for POST, PATCH and PUT; omit it for GET and DELETE.",
-            examples=[{"Subject": "Call back", "Priority": "High"}],
-        ),
+        Field(description="JSON body."),
     ] = None
     connection: ConnectionArg = None
 
@@ -76,6 +68,14 @@ class CustomApiCallResult(BaseModel):
         description="Content-Type, Location, ETag, Last-Modified and Sforce-Limit-Info."
     )
     truncated: bool = Field(description=f"True when the body was cut at {MAX_BODY_CHARS} chars.")
+
+    def agent_text(self) -> str:
+        """The status, then the body: compact JSON (no attributes, no nulls) or its text."""
+        said = f"HTTP {self.status}" + (" (body cut short)" if self.truncated else "")
+        if self.body is None:
+            return said
+        body = self.body if isinstance(self.body, str) else compact_json(self.body)
+        return f"{said}\n{body}"
 
 
 @contextmanager
@@ -130,13 +130,9 @@ SPEC = ToolSpec(
     name="custom_api_call",
     title="Custom API Call",
     description=(
-        "Call any Salesforce REST endpoint of the connected org when no other tool fits (e.g. "
-        "GET /services/data/v62.0/limits, or an Apex REST service under /services/apexrest/). "
-        "endpoint is a path starting with /services/ (no full URLs, no /services/oauth2/); the "
-        "body is JSON. Returns status, body and a few headers. A Salesforce error (status 400 "
-        "or more) comes back as a tool error with the status, errorCode and message. Values "
-        "are sent as given: prefer create_record, update_record and run_query, which check "
-        "them."
+        "Call a Salesforce REST endpoint when no other tool fits, e.g. GET "
+        "/services/data/v62.0/limits. Returns status and JSON answer; 400+ is an error. Values "
+        "go unchecked: prefer the record tools."
     ),
     annotations=DESTRUCTIVE,
     arguments=CustomApiCallArgs,

@@ -29,12 +29,15 @@ from pydantic import BaseModel, Field, ValidationError
 from server.errors import InvalidArguments, InvalidRequest
 from server.salesforce.client import MIN_QUERY_BATCH
 from server.toolkit import READ, ConnectionArg, ToolContext, ToolSpec
+from server.toolkit.agent_text import table
 
 #: Rows per Salesforce batch: its minimum, and the most a page may return.
 BATCH_SIZE = MIN_QUERY_BATCH
 _SELECT = re.compile(r"\s*select\s", re.IGNORECASE)
 _POSITION = re.compile(r"ERROR at Row:(\d+):Column:(\d+)")
 _SIGNATURE_BYTES = 16
+#: From how many rows a page says its count (fewer are easy to count).
+_COUNT_SHOWN_FROM = 10
 
 
 class RunQueryArgs(BaseModel):
@@ -43,33 +46,17 @@ class RunQueryArgs(BaseModel):
     soql: Annotated[
         str,
         Field(
-            description="A SOQL SELECT statement. Quote text values in single quotes and escape "
-            "a quote inside them as \\'. Relationship fields (Account.Name) and child "
-            "subqueries ((SELECT LastName FROM Contacts)) are allowed.",
-            examples=[
-                "SELECT Id, FirstName, LastName, Email FROM Contact WHERE Email = 'ana@example.com'"
-            ],
+            description="SOQL SELECT; quote text in single quotes, escape ' as \\'.",
             min_length=1,
             max_length=100_000,
         ),
     ]
     max_records: Annotated[
-        int,
-        Field(
-            description=f"Most records to return in this call (1-{BATCH_SIZE}).",
-            examples=[25],
-            ge=1,
-            le=BATCH_SIZE,
-        ),
+        int, Field(description=f"Rows to return, 1-{BATCH_SIZE}.", ge=1, le=BATCH_SIZE)
     ] = 25
     cursor: Annotated[
         str | None,
-        Field(
-            description="The next_page value of a previous run_query result, to continue that "
-            "query; when given, soql is not run again as written.",
-            examples=["eyJ2IjoxfQ.c2lnbmF0dXJl"],
-            max_length=150_000,
-        ),
+        Field(description="The previous result's cursor, for more rows.", max_length=150_000),
     ] = None
     connection: ConnectionArg = None
 
@@ -86,6 +73,21 @@ class RunQueryResult(BaseModel):
     next_page: str | None = Field(
         description="Pass it back as `cursor` to get the following rows; null when done."
     )
+
+    def agent_text(self) -> str:
+        """The rows as a table; a count when it is not plain to see, and how to go on."""
+        if not self.records:
+            return f"Count: {self.total_size}" if self.total_size else "No rows."
+        lines = [table(self.records)]
+        shown = len(self.records)
+        if self.next_page is not None:
+            lines.append(
+                f"{shown} of {self.total_size} rows. More: run_query with the same soql and "
+                f"cursor {self.next_page}"
+            )
+        elif shown != self.total_size or shown > _COUNT_SHOWN_FROM:
+            lines.append(f"{shown} rows ({self.total_size} in all).")
+        return "\n".join(lines)
 
 
 class _CursorState(BaseModel):
@@ -200,14 +202,9 @@ SPEC = ToolSpec(
     name="run_query",
     title="Run Query",
     description=(
-        "Run a SOQL SELECT query and return matching records (without Salesforce's "
-        "'attributes'). Select only the fields you need and filter with WHERE, e.g. to find the "
-        "caller: SELECT Id, Name, Email FROM Contact WHERE Phone = '+14155550100'. At most "
-        "max_records rows come back per call; if done is false, call again with the same soql "
-        "and cursor set to next_page (a page may hold fewer rows than max_records while more "
-        "remain). SELECT COUNT() FROM … returns no records and the count in total_size. A "
-        "malformed query fails with Salesforce's error code and the position of the problem; "
-        "describe_object lists an object's field names."
+        "Run a Salesforce SOQL SELECT; rows come back as a table. Select only needed fields, "
+        "filter with WHERE. If more rows remain, call again with the cursor given. Use only "
+        "ids a query returned."
     ),
     annotations=READ,
     arguments=RunQueryArgs,

@@ -24,8 +24,7 @@ class UpdateRecordArgs(BaseModel):
     id: Annotated[
         str,
         Field(
-            description="The record's 15- or 18-character id, as a query returned it.",
-            examples=["0035g000000XECdAAO"],
+            description="The record's 15- or 18-character id.",
             min_length=15,
             max_length=18,
         ),
@@ -33,10 +32,7 @@ class UpdateRecordArgs(BaseModel):
     data: Annotated[
         dict[str, Any],
         Field(
-            description='The fields to change: API field name → new value (null or "" '
-            "clears a field). Spoken forms are converted to each field's type; values are never "
-            "treated as templates.",
-            examples=[{"Phone": "+1 415 555 0100", "Status": "working"}],
+            description='Fields to change, API name: value; null or "" clears one.',
             min_length=1,
         ),
     ]
@@ -48,6 +44,10 @@ class UpdateRecordResult(BaseModel):
 
     id: str = Field(description="The record's 18-character id.")
     object: str = Field(description="The object's API name.")
+
+    def agent_text(self) -> str:
+        """ "Updated Contact 003…"."""
+        return f"Updated {self.object} {self.id}"
 
 
 async def update_record(ctx: ToolContext, args: UpdateRecordArgs) -> UpdateRecordResult:
@@ -82,11 +82,9 @@ SPEC = ToolSpec(
     name="update_record",
     title="Update Object",
     description=(
-        "Update fields of one existing Salesforce record, identified by its id (take it from "
-        "run_query or a create result; never guess one). Only the fields in data change. "
-        "Values are checked and converted to each field's type before anything is sent; a "
-        "wrong value names the field and what it needs. Sending the same update twice leaves "
-        "the record the same."
+        "Change fields of one Salesforce record, by an id from a query (never guessed). Values "
+        "are converted to each field's type; if one is wrong, nothing is written and the error "
+        "says which. Safe to repeat."
     ),
     annotations=IDEMPOTENT_WRITE,
     arguments=UpdateRecordArgs,

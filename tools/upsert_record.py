@@ -34,10 +34,7 @@ class UpsertRecordArgs(BaseModel):
     external_id_field: Annotated[
         str,
         Field(
-            description="API name of the field that identifies the record: an External ID "
-            "field (describe_object marks them external_id), a lookup field such as Email, "
-            "or Id.",
-            examples=["External_Id__c"],
+            description="Field identifying the record: an External ID field, Email, or Id.",
             min_length=1,
             max_length=80,
         ),
@@ -45,10 +42,7 @@ class UpsertRecordArgs(BaseModel):
     data: Annotated[
         dict[str, Any],
         Field(
-            description="The record's fields (API name → value), including external_id_field "
-            "with the value to match. Spoken forms are converted to each field's type; values "
-            "are never treated as templates.",
-            examples=[{"External_Id__c": "L-000123", "LastName": "García", "Company": "Acme"}],
+            description="Field API name: value, incl. external_id_field.",
             min_length=1,
         ),
     ]
@@ -62,6 +56,10 @@ class UpsertRecordResult(BaseModel):
     created: bool = Field(description="True: a new record was created; false: one was updated.")
     object: str = Field(description="The object's API name.")
     url: str = Field(description="A link to the record in Salesforce.")
+
+    def agent_text(self) -> str:
+        """ "Created Lead 00Q…" or "Updated Lead 00Q…"."""
+        return f"{'Created' if self.created else 'Updated'} {self.object} {self.id}"
 
 
 def _several(sobject: str, field: str, value: str, answer: Any) -> SeveralMatches:
@@ -137,12 +135,9 @@ SPEC = ToolSpec(
     name="upsert_record",
     title="Upsert",
     description=(
-        "Create or update one Salesforce record identified by external_id_field: if a record "
-        "has data[external_id_field] as that field's value it is updated, otherwise a new one "
-        "is created (created tells which). Safe to retry: repeating the call never makes a "
-        "duplicate. Values are checked and converted to each field's type before anything is "
-        "sent. If several records share the value, nothing is written and their ids are "
-        "listed."
+        "Create or update one Salesforce record found by its external_id_field value in data; "
+        "safe to retry. Values are converted to each field's type. If several records match, "
+        "nothing is written."
     ),
     annotations=IDEMPOTENT_WRITE,
     arguments=UpsertRecordArgs,

@@ -5,7 +5,11 @@ makes one :class:`~server.toolkit.ToolSpec` per action, registered like the gene
 (:func:`register_actions`), so the schema an agent sees is what the SDK validates. Each
 variable is typed from the Salesforce field it fills, or is compared with in SOQL: email,
 date, datetime (formats), numbers with the field's bounds, boolean, picklist (an enum of its
-active values), reference (an id pattern), text (max length). A ``type`` in the file wins.
+active values), reference (an id pattern), text (max length, enforced but not advertised:
+see :func:`~server.toolkit.agent_text.portable_schema`). A ``type`` in the file wins. A
+variable's example, or a combobox's usual values, and its default are said in its description
+(the ``examples`` and ``default`` keywords are not portable); null stands for the default, or
+for "leave it out".
 
 A call renders the templates with the values as data (never as template source), then goes
 through the generic tool's own handler (run_query, create_record, update_record, upsert_record,
@@ -21,6 +25,7 @@ Serving, reloading and exposure (``CALLFORCE_EXPOSE``) are in :mod:`server.actio
 
 from __future__ import annotations
 
+import json
 import operator
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,7 +51,9 @@ from server.toolkit import (
     WRITE,
     ToolContext,
     ToolSpec,
+    with_default,
 )
+from server.toolkit.agent_text import said_with
 from server.values import FieldProblem, ValueCoercionError, coerce_value
 from tools.bulk_write import BulkWriteArgs, BulkWriteResult, bulk_write
 from tools.create_record import CreateRecordArgs, CreateRecordResult, create_record
@@ -89,8 +96,10 @@ def _field_type(field: FieldInfo) -> tuple[Any, dict[str, Any]]:
         )
         return int, {"ge": low, "le": high}
     if kind in ("double", "currency", "percent"):
+        # Inclusive bounds: Gemini's schema has no exclusive ones; a value of exactly the bound
+        # is refused by the value coercion, which says the field's digits.
         bound = 10 ** (field.precision - field.scale) if field.precision else None
-        return float, {"gt": -bound, "lt": bound} if bound else {}
+        return float, {"ge": -bound, "le": bound} if bound else {}
     if kind == "boolean":
         return bool, {}
     if kind in ("picklist", "multipicklist") and field.picklist_values:
@@ -103,7 +112,7 @@ def _field_type(field: FieldInfo) -> tuple[Any, dict[str, Any]]:
     if kind in ("reference", "id"):
         return str, {"pattern": ID_PATTERN}
     if kind == "combobox":
-        return str, {**text, "examples": list(field.picklist_values[:5]) or None}
+        return str, {**text, "suggested": list(field.picklist_values[:5]) or None}
     return str, text
 
 
@@ -158,17 +167,31 @@ def _arguments(checked: CheckedAction) -> dict[str, Any]:
         if setting.type is not None:
             annotation, settings = _EXPLICIT[setting.type]
         settings = {k: v for k, v in settings.items() if v is not None}
-        suggested = settings.pop("examples", None)
-        examples = [setting.example] if setting.example is not None else suggested
+        suggested = settings.pop("suggested", None)
+        description = _described(setting.description or said, setting.example, suggested)
         typed: Any = Annotated[annotation, Field(**settings)]
         default: Any = ...
         if setting.default is not None:
-            default = setting.default
+            # Null stands for the default: strict-mode clients must send every argument.
+            typed, default = typed | None, setting.default
+            description = with_default(description, setting.default)
         elif setting.required is False:
             typed, default = typed | None, None
-        described = Field(default, description=setting.description or said, examples=examples)
-        out[name] = (typed, described)
+        out[name] = (typed, Field(default, description=description))
     return out
+
+
+def _described(description: str, example: Any, suggested: Sequence[str] | None) -> str:
+    """The variable's description with its example (or a combobox's usual values) in it: the
+    ``examples`` keyword is not one every LLM converter accepts."""
+    if example is not None:
+        said = json.dumps(example, ensure_ascii=False)
+        if str(example) not in description and said not in description:
+            return said_with(description, f"E.g. {said}.")
+        return description
+    if suggested:
+        return said_with(description, f"Usual values: {', '.join(suggested)}.")
+    return description
 
 
 def _model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
@@ -184,8 +207,12 @@ def _values(checked: CheckedAction, args: BaseModel) -> dict[str, Any]:
     values = {}
     for name in checked.action.variables:
         value = getattr(args, name)
-        optional = checked.action.setting(name).required is False
-        values[name] = OMITTED if value is None and optional else value
+        setting = checked.action.setting(name)
+        if value is None and setting.default is not None:
+            value = setting.default
+        elif value is None and setting.required is False:
+            value = OMITTED
+        values[name] = value
     return values
 
 

@@ -97,9 +97,11 @@ def test_check_prints_each_tool_schema(connected: Path, capsys: pytest.CaptureFi
     assert isinstance(properties, dict)
     assert properties["email"]["format"] == "email"
     account = properties["accountId"]["anyOf"][0]  # optional: the id, or nothing
+    assert account.pop("description")  # a nullable argument's description is inside its type
     assert account == {"pattern": r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$", "type": "string"}
-    assert set(contact["required"]) == {"lastName", "firstName", "email"}  # type: ignore[arg-type]
-    assert properties["lastName"]["maxLength"] == 80
+    # Strict-mode ready: every argument listed, the optional one nullable; lengths not shown.
+    assert set(contact["required"]) == {"lastName", "firstName", "email", "accountId"}  # type: ignore[arg-type]
+    assert "maxLength" not in properties["lastName"]
 
 
 def test_check_reports_each_problem_with_its_place(

@@ -1,0 +1,120 @@
+"""Registering a :class:`~server.toolkit.spec.ToolSpec` on an ``MCPServer``: a flat signature
+from the argument model, a portable input schema, the result model as output schema, and short
+text for the agent (see :mod:`server.toolkit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import operator
+import types
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
+from pydantic import BaseModel, Field
+
+from server.toolkit.agent_text import is_closed, portable_schema, said_with
+from server.toolkit.boundary import error_boundary
+from server.toolkit.spec import Answer, ToolContext, ToolSpec
+
+
+def _admits_none(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _admits_none(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_admits_none(arm) for arm in get_args(annotation))
+    return annotation is None or annotation is type(None)
+
+
+def with_default(description: str | None, default: Any) -> str:
+    """The description, saying the default unless it already does."""
+    if description and "default" in description.lower():
+        return description
+    return said_with(description, f"Default: {json.dumps(default, ensure_ascii=False)}.")
+
+
+def _parameters(
+    model: type[BaseModel], *, nullable_defaults: bool
+) -> tuple[list[inspect.Parameter], dict[str, Any]]:
+    """One keyword-only parameter per model field, carrying its schema metadata; and the
+    fields whose null stands for their default (``nullable_defaults``: strict-mode schemas
+    list every property as required, so "use the default" must be sayable)."""
+    params = []
+    null_means: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        # Annotated[T, *metadata] built at run time; mypy cannot check a computed type.
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = operator.getitem(Annotated, (annotation, *info.metadata))
+        description = info.description
+        default = inspect.Parameter.empty if info.is_required() else info.default
+        if default is not inspect.Parameter.empty and default is not None:
+            description = with_default(description, default)
+            if nullable_defaults and not _admits_none(info.annotation):
+                annotation = annotation | None
+                null_means[name] = default
+        described = Field(description=description, json_schema_extra=info.json_schema_extra)
+        params.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=operator.getitem(Annotated, (annotation, described)),
+                default=default,
+            )
+        )
+    return params, null_means
+
+
+def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
+    """Add ``spec`` to ``server`` as a tool with flat, described top-level arguments, a portable
+    input schema, its result model as output schema, and short text for the agent."""
+    closed = is_closed(portable_schema(spec.arguments.model_json_schema()))
+    params, null_means = _parameters(spec.arguments, nullable_defaults=closed)
+
+    async def call(ctx: Context[Any, Any], **arguments: Any) -> CallToolResult:
+        with error_boundary(spec.name):
+            for name, default in null_means.items():
+                if arguments[name] is None:
+                    arguments[name] = default
+            tool_ctx = ToolContext(ctx.request_context.lifespan_context, ctx.report_progress)
+            args = spec.arguments.model_validate(arguments)
+            result = await spec.handler(tool_ctx, args)
+            answer = result if isinstance(result, Answer) else Answer.of(result)
+            return answer.result()
+
+    params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    # The SDK's own way to return our text with a validated structured result: it advertises
+    # the Annotated model as outputSchema and checks structured_content against it.
+    returns = Annotated[CallToolResult, spec.result]
+    call.__name__ = spec.name
+    call.__qualname__ = spec.name
+    call.__doc__ = spec.description
+    call.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
+    # The SDK finds the Context parameter through the annotations, not the signature.
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
+    server.add_tool(
+        call,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=True,
+    )
+    # MCPServer 2.3 builds the input schema from the signature, with pydantic's titles and
+    # examples, and has no public way to shape it; the registered Tool's ``parameters`` are what
+    # tools/list sends. tests/tools/test_surface.py snapshots the result, so an SDK change that
+    # breaks this is seen at once.
+    tool = server._tool_manager.get_tool(spec.name)  # private: no public API, see above
+    if tool is not None:
+        tool.parameters = portable_schema(tool.parameters)
+
+
+def unregister(server: MCPServer[Any], name: str) -> None:
+    """Remove the tool ``name`` from ``server``; nothing happens when it is not there."""
+    with contextlib.suppress(ToolError):  # the SDK's way of saying "no such tool"
+        server.remove_tool(name)

@@ -54,6 +54,8 @@ callforce lets you read and change records in the caller's Salesforce org during
   to be reconnected, tell the caller the system is unavailable and offer a follow-up.
 """
 
+#: How long after start the Salesforce client's HTTP setup is built (see the lifespan).
+_WARM_UP_SECONDS = 0.25
 #: What the run_query cursor key is derived for (see :func:`server.settings.derived_key`).
 CURSOR_KEY_PURPOSE = "run_query cursors"
 
@@ -88,8 +90,14 @@ def build_server(
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=derived_key(settings, CURSOR_KEY_PURPOSE) or secrets.token_bytes(32),
                 )
-                async with _watching(server, services, read_only=read_only, served=served):
-                    yield services
+                # The HTTP client's TLS setup is built once the server has answered the
+                # start-up requests (initialize, tools/list), before the first tool call.
+                warm = asyncio.get_running_loop().call_later(_WARM_UP_SECONDS, client.warm_up)
+                try:
+                    async with _watching(server, services, read_only=read_only, served=served):
+                        yield services
+                finally:
+                    warm.cancel()
         finally:
             if owned:
                 connections.close()

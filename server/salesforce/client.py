@@ -106,36 +106,48 @@ class SalesforceClient:
     ) -> None:
         self._settings = settings
         self._store = store
-        deadline = settings.call_deadline_seconds
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout_seconds,
-                read=deadline,
-                write=deadline,
-                pool=deadline,
-            ),
-            # Every connection a burst opened stays for the next burst (50 concurrent calls
-            # would otherwise pay 30 new TLS handshakes each time), and stays for 30 s, not
-            # httpx's 5: tool calls in one phone call are often seconds apart, and a handshake
-            # with Salesforce costs the caller round trips.
-            limits=httpx.Limits(
-                max_connections=100, max_keepalive_connections=100, keepalive_expiry=30
-            ),
-            # A given transport brings its own TLS setup; building a CA store costs ~0.5 s.
-            verify=ssl_context(settings) if transport is None else True,
-            follow_redirects=False,
-            http2=False,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "callforce"},
-        )
-        self._renewal = SessionRenewal(settings, store, self._http, self._usable)
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._renewal = SessionRenewal(settings, store, self._client, self._usable)
+
+    def _client(self) -> httpx.AsyncClient:
+        # Made on first use: its TLS setup (certifi's roots) costs tens of milliseconds that a
+        # stdio server would otherwise spend before it can answer tools/list.
+        if self._http is None:
+            deadline = self._settings.call_deadline_seconds
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    connect=self._settings.connect_timeout_seconds,
+                    read=deadline,
+                    write=deadline,
+                    pool=deadline,
+                ),
+                # Every connection a burst opened stays for the next burst (50 concurrent
+                # calls would otherwise pay 30 new TLS handshakes each time), and stays for
+                # 30 s, not httpx's 5: tool calls in one phone call are often seconds apart,
+                # and a handshake with Salesforce costs the caller round trips.
+                limits=httpx.Limits(
+                    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30
+                ),
+                # A given transport brings its own TLS setup.
+                verify=ssl_context(self._settings) if self._transport is None else True,
+                follow_redirects=False,
+                http2=False,
+                transport=self._transport,
+                headers={"Accept": "application/json", "User-Agent": "callforce"},
+            )
+        return self._http
+
+    def warm_up(self) -> None:
+        """Build the HTTP client now, while nothing waits (else the first request builds it)."""
+        self._client()
 
     # -- plumbing ------------------------------------------------------------------------------
 
     @property
     def http(self) -> httpx.AsyncClient:
         """The shared HTTP client, for the OAuth flows of :mod:`server.salesforce.grants`."""
-        return self._http
+        return self._client()
 
     @property
     def api_version(self) -> str:
@@ -149,7 +161,8 @@ class SalesforceClient:
     async def aclose(self) -> None:
         """Let in-flight renewals finish (they may be persisting a rotated token), then close."""
         await self._renewal.wait_pending()
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> SalesforceClient:
         return self
@@ -290,11 +303,17 @@ class SalesforceClient:
         json: Any,
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
-        request_headers = httpx.Headers(headers)
+        # A plain dict (httpx merges it with the client's defaults): building httpx.Headers
+        # costs more, and nobody but the client may set Authorization.
+        request_headers = (
+            {name: value for name, value in headers.items() if name.lower() != "authorization"}
+            if headers
+            else {}
+        )
         if conn.access_token is not None:
             request_headers["Authorization"] = f"Bearer {conn.access_token.get_secret_value()}"
         try:
-            response = await self._http.request(
+            response = await self._client().request(
                 method,
                 conn.instance_url + path,
                 params=params,

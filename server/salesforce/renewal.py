@@ -47,14 +47,15 @@ def _token(conn: Connection) -> str | None:
 class SessionRenewal:
     """Renewals of every connection of one client (see the module docstring).
 
-    ``usable(name)`` reads a connection from the store and refuses one that is not connected.
+    ``http()`` is the client's shared HTTP client; ``usable(name)`` reads a connection from the
+    store and refuses one that is not connected.
     """
 
     def __init__(
         self,
         settings: Settings,
         store: ConnectionStore,
-        http: httpx.AsyncClient,
+        http: Callable[[], httpx.AsyncClient],
         usable: Callable[[str], Connection],
     ) -> None:
         self._settings = settings
@@ -96,7 +97,7 @@ class SessionRenewal:
             if stored is not None and stored != used:
                 return conn
             try:
-                tokens = await grants.reacquire(self._http, conn, self._settings)
+                tokens = await grants.reacquire(self._http(), conn, self._settings)
             except OAuthFailure as exc:
                 if not exc.needs_reconnect:
                     raise

@@ -214,7 +214,7 @@ class ConnectFlow:
         if not code:
             raise ConnectFailed("exchange", salesforce_error="no_code")
         async with SalesforceClient(
-            self._settings, self._store, transport=self._transport
+            self._settings, self._store, oauth_transport=self._transport
         ) as client:
             tokens = await self._exchange(client.http, attempt, code)
             info = await _userinfo(client.http, tokens)

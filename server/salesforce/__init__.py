@@ -13,7 +13,8 @@
 - :mod:`~server.salesforce.describe_cache` and :mod:`~server.salesforce.fields`: what each
   object's fields are;
 - :mod:`~server.salesforce.single_flight`: one task per key, shared by concurrent callers;
-- :mod:`~server.salesforce.trust`: the certificates callforce trusts.
+- :mod:`~server.salesforce.trust`: the certificates callforce trusts;
+- :mod:`~server.salesforce.wire`: one request on the wire (httpcore's pool, URL encoding, errors).
 
 Nothing here imports the tools, the actions, the connect pages or the web transport.
 """

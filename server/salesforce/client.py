@@ -1,4 +1,4 @@
-"""The shared, authenticated Salesforce client: one pooled ``httpx.AsyncClient`` per process.
+"""The shared, authenticated Salesforce client: one connection pool per process.
 
 One call (:meth:`SalesforceClient.request`) goes:
 
@@ -48,7 +48,6 @@ from server.errors import (
     ConnectionNotFound,
     InvalidRequest,
     NeedsReconnect,
-    OutcomeUnknown,
     RequestLimitExceeded,
     RequestRefused,
     ServerError,
@@ -60,13 +59,13 @@ from server.salesforce.answers import json_object
 from server.salesforce.endpoints import check_endpoint
 from server.salesforce.renewal import SessionRenewal
 from server.salesforce.trust import ssl_context
+from server.salesforce.wire import Wire, operation, target
 from server.settings import Settings
 from server.store.interface import Connection, ConnectionStore
 
 logger = logging.getLogger("callforce.salesforce")
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPERATIONS = {"POST": "create", "PATCH": "update", "PUT": "write", "DELETE": "delete"}
 _RETRY_ATTEMPTS = 2
 #: The fewest rows Salesforce returns per query batch (and the most: 2,000).
 MIN_QUERY_BATCH = 200
@@ -94,7 +93,11 @@ class SalesforceClient:
     """Authenticated calls to the connected orgs (see the module docstring).
 
     Build one per process (in the app's lifespan) and close it with :meth:`aclose` or
-    ``async with``. ``transport`` is for tests that fake the network below httpx.
+    ``async with``. API requests go through a :class:`~server.salesforce.wire.Wire`; the OAuth
+    flows get an ``httpx.AsyncClient`` (:attr:`http`). Both are made on first use — their TLS
+    setup (certifi's roots) costs tens of milliseconds that a stdio server would otherwise spend
+    before it can answer tools/list — or by :meth:`warm_up`. ``oauth_transport`` is for tests
+    that fake a login host below httpx.
     """
 
     def __init__(
@@ -102,52 +105,47 @@ class SalesforceClient:
         settings: Settings,
         store: ConnectionStore,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        oauth_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
-        self._transport = transport
+        self._oauth_transport = oauth_transport
+        self._wire: Wire | None = None
         self._http: httpx.AsyncClient | None = None
-        self._renewal = SessionRenewal(settings, store, self._client, self._usable)
+        self._renewal = SessionRenewal(settings, store, self._oauth_client, self._usable)
 
-    def _client(self) -> httpx.AsyncClient:
-        # Made on first use: its TLS setup (certifi's roots) costs tens of milliseconds that a
-        # stdio server would otherwise spend before it can answer tools/list.
+    def _api(self) -> Wire:
+        if self._wire is None:
+            self._wire = Wire(
+                ssl_context(self._settings),
+                connect_timeout=self._settings.connect_timeout_seconds,
+                timeout=self._settings.call_deadline_seconds,
+            )
+        return self._wire
+
+    def _oauth_client(self) -> httpx.AsyncClient:
         if self._http is None:
             deadline = self._settings.call_deadline_seconds
             self._http = httpx.AsyncClient(
-                timeout=httpx.Timeout(
-                    connect=self._settings.connect_timeout_seconds,
-                    read=deadline,
-                    write=deadline,
-                    pool=deadline,
-                ),
-                # Every connection a burst opened stays for the next burst (50 concurrent
-                # calls would otherwise pay 30 new TLS handshakes each time), and stays for
-                # 30 s, not httpx's 5: tool calls in one phone call are often seconds apart,
-                # and a handshake with Salesforce costs the caller round trips.
-                limits=httpx.Limits(
-                    max_connections=100, max_keepalive_connections=100, keepalive_expiry=30
-                ),
-                # A given transport brings its own TLS setup.
-                verify=ssl_context(self._settings) if self._transport is None else True,
+                timeout=httpx.Timeout(deadline, connect=self._settings.connect_timeout_seconds),
+                # A given transport (a test's fake login host) brings its own TLS setup.
+                verify=ssl_context(self._settings) if self._oauth_transport is None else True,
+                transport=self._oauth_transport,
                 follow_redirects=False,
-                http2=False,
-                transport=self._transport,
                 headers={"Accept": "application/json", "User-Agent": "callforce"},
             )
         return self._http
 
     def warm_up(self) -> None:
-        """Build the HTTP client now, while nothing waits (else the first request builds it)."""
-        self._client()
+        """Make the API connection pool now, while nothing waits (else the first call does)."""
+        self._api()
 
     # -- plumbing ------------------------------------------------------------------------------
 
     @property
     def http(self) -> httpx.AsyncClient:
         """The shared HTTP client, for the OAuth flows of :mod:`server.salesforce.grants`."""
-        return self._client()
+        return self._oauth_client()
 
     @property
     def api_version(self) -> str:
@@ -161,6 +159,8 @@ class SalesforceClient:
     async def aclose(self) -> None:
         """Let in-flight renewals finish (they may be persisting a rotated token), then close."""
         await self._renewal.wait_pending()
+        if self._wire is not None:
+            await self._wire.aclose()
         if self._http is not None:
             await self._http.aclose()
 
@@ -228,7 +228,7 @@ class SalesforceClient:
                 return await self._with_retries(safe, attempt)
         except TimeoutError:
             logger.info("%s %s: no answer within %gs", method, path, deadline)
-            raise Timeout(deadline, operation=None if safe else _operation(method)) from None
+            raise Timeout(deadline, operation=None if safe else operation(method)) from None
 
     async def _with_retries(
         self, safe: bool, attempt: Callable[[], Awaitable[httpx.Response]]
@@ -303,35 +303,15 @@ class SalesforceClient:
         json: Any,
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
-        # A plain dict (httpx merges it with the client's defaults): building httpx.Headers
-        # costs more, and nobody but the client may set Authorization.
-        request_headers = (
-            {name: value for name, value in headers.items() if name.lower() != "authorization"}
-            if headers
-            else {}
+        bearer = conn.access_token.get_secret_value() if conn.access_token else None
+        response = await self._api().send(
+            method,
+            target(conn.instance_url, path, params),
+            bearer=bearer,
+            safe=safe,
+            json=json,
+            headers=headers,
         )
-        if conn.access_token is not None:
-            request_headers["Authorization"] = f"Bearer {conn.access_token.get_secret_value()}"
-        try:
-            response = await self._client().request(
-                method,
-                conn.instance_url + path,
-                params=params,
-                json=json,
-                headers=request_headers,
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-            # Nothing was sent: safe to try again whatever the method.
-            raise TransportError("could not open a connection", request_sent=False) from None
-        except httpx.TimeoutException:
-            raise Timeout(
-                self._settings.call_deadline_seconds,
-                operation=None if safe else _operation(method),
-            ) from None
-        except httpx.TransportError:
-            if not safe:
-                raise OutcomeUnknown(_operation(method)) from None
-            raise TransportError("the connection dropped", request_sent=True) from None
         logger.debug("%s %s -> %d", method, path, response.status_code)
         return response
 
@@ -377,7 +357,3 @@ class SalesforceClient:
             )
         response = await self.request("GET", parts.path, connection=conn.name)
         return json_object(response)
-
-
-def _operation(method: str) -> str:
-    return _OPERATIONS.get(method, "request")

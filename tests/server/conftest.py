@@ -2,7 +2,7 @@
 
 The emulators run on background threads for the whole module; each test gets a fresh home
 directory, fresh tokens, and an emulator without faults and with an empty request log. The
-helpers the tests import are in :mod:`tests.helpers.demo_org` and :mod:`tests.helpers.ca_store`.
+helpers the tests import are in :mod:`tests.helpers.demo_org`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from emulator.server import BackgroundEmulator
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
-from tests.helpers.ca_store import shared_transport
 from tests.helpers.demo_org import make_settings
 from tests.helpers.jwt_keys import write_jwt_key
 
@@ -95,6 +94,6 @@ def store(settings: Settings) -> Iterator[SQLiteConnectionStore]:
 async def client(
     settings: Settings, store: SQLiteConnectionStore, tls_context: ssl.SSLContext
 ) -> AsyncIterator[SalesforceClient]:
-    """The Salesforce client over the test's store (real HTTP; shared CA store)."""
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as sf:
+    """The Salesforce client over the test's store (real HTTP; the CA store is the process's)."""
+    async with SalesforceClient(settings, store) as sf:
         yield sf

@@ -25,7 +25,6 @@ from server.errors import (
 from server.salesforce.client import SalesforceClient
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
-from tests.helpers.ca_store import shared_transport
 from tests.helpers.client_calls import QUERY, SOQL
 from tests.helpers.client_calls import connection_fields as _fields
 from tests.helpers.client_calls import queries as _queries
@@ -43,7 +42,7 @@ async def test_slow_salesforce_times_out_within_the_deadline(
     store = SQLiteConnectionStore.from_settings(settings)
     save_demo(store, emulator)
     await add_fault(control, method="GET", path=QUERY, delay_ms=3000)
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         started = time.monotonic()
         with pytest.raises(Timeout) as caught:
             await client.query(SOQL)
@@ -65,7 +64,7 @@ async def test_slow_write_says_its_outcome_is_unknown(
     save_demo(store, emulator)
     path = f"{API}/sobjects/Contact"
     await add_fault(control, method="POST", path=path, delay_ms=2000)
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         with pytest.raises(Timeout, match="create may or may not have happened"):
             await client.request("POST", path, json={"LastName": "Slow"})
     store.close()

@@ -15,7 +15,6 @@ from server.errors import UnknownObject
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.store.sqlite import SQLiteConnectionStore
-from tests.helpers.ca_store import shared_transport
 from tests.helpers.demo_org import API, make_settings, request_log, save_demo
 
 CONTACT_DESCRIBE = f"{API}/sobjects/Contact/describe"
@@ -132,7 +131,7 @@ async def test_expired_entry_is_revalidated_with_its_etag(
     store = SQLiteConnectionStore.from_settings(settings)
     save_demo(store, emulator)
     cache = DescribeCache.from_settings(settings)
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         first = await cache.get(client, "Case")
         second = await cache.get(client, "Case")
     store.close()
@@ -150,7 +149,7 @@ async def two_orgs(
     store = SQLiteConnectionStore.from_settings(settings)
     save_demo(store, emulator, name="a")
     save_demo(store, rotating_emulator, name="b")
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         yield client
     store.close()
 

@@ -20,7 +20,6 @@ from server.settings import Settings
 from server.store.crypto import TokenCipher
 from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
-from tests.helpers.ca_store import shared_transport
 from tests.helpers.client_calls import QUERY, SOQL
 from tests.helpers.client_calls import connection_fields as _fields
 from tests.helpers.client_calls import queries as _queries
@@ -64,7 +63,7 @@ async def test_concurrent_calls_share_one_refresh(
     store = SQLiteConnectionStore.from_settings(settings)
     save_demo(store, emulator)
     limits = f"{API}/limits"
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         await client.request("GET", limits)  # warm the pool
         await control.post("/_emulator/expire-sessions")
         await control.delete("/_emulator/requests")
@@ -138,7 +137,7 @@ async def test_rotated_refresh_token_is_saved_before_use(
     store = _WatchedStore(tmp_path / "callforce.db", settings, rotating_emulator.org.request_log)
     original = save_demo(store, rotating_emulator)
     await rotating_control.post("/_emulator/expire-sessions")
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         await client.query(SOQL)
     [seen] = store.seen_at_save
     assert seen == [("GET", QUERY, 401), ("POST", "/services/oauth2/token", 200)]
@@ -153,7 +152,7 @@ async def test_rotated_refresh_token_is_saved_before_use(
     assert tokens.grant(original.refresh_token.get_secret_value()) is None
     # A restarted process renews again with what was stored.
     await rotating_control.post("/_emulator/expire-sessions")
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         assert (await client.query(SOQL))["totalSize"] == 2
     store.close()
 
@@ -173,8 +172,8 @@ async def test_token_rotated_by_another_process_is_adopted(
     # B's call leaves with the old token and is held 500 ms; meanwhile A renews (rotating).
     await add_fault(rotating_control, method="GET", path=f"{API}/limits", delay_ms=500)
     async with (
-        SalesforceClient(settings, store_a, transport=shared_transport(tls_context)) as a,
-        SalesforceClient(settings, store_b, transport=shared_transport(tls_context)) as b,
+        SalesforceClient(settings, store_a) as a,
+        SalesforceClient(settings, store_b) as b,
     ):
         slow = asyncio.create_task(b.request("GET", b.api_path("limits")))
         await asyncio.sleep(0.1)
@@ -208,7 +207,7 @@ async def test_jwt_connection_reacquires_with_its_key_file(
     conn = save_demo(store, jwt_emulator, auth_kind="jwt", refresh=False)
     store.save(Connection(**{**_fields(conn), "key_path": str(jwt_key[0])}))
     jwt_emulator.org.tokens.expire_all()
-    async with SalesforceClient(settings, store, transport=shared_transport(tls_context)) as client:
+    async with SalesforceClient(settings, store) as client:
         assert (await client.query(SOQL))["totalSize"] == 2
     store.close()
     grants = [e.grant_type for e in jwt_emulator.org.request_log if e.grant_type]

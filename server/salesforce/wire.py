@@ -1,0 +1,139 @@
+"""One request on the wire to a Salesforce instance: the pooled connections and what one request
+costs, kept small because every tool call pays it.
+
+:class:`Wire` sends through httpcore's connection pool — the layer httpx itself sends through —
+and skips httpx's client layer (its URL model and merging, cookies, auth and redirect machinery),
+which costs ~40% more CPU per request than the request itself; callers still get an
+``httpx.Response``. Redirects are never followed (the bearer token must never reach another
+host), and the URL is built here:
+
+- ``path`` (already checked by :func:`~server.salesforce.endpoints.check_endpoint`) keeps its
+  percent-encoding; anything a URL cannot carry raw (non-ASCII, spaces in a query) is encoded;
+- ``params`` are form-encoded (``q=SELECT+Id%2C+Name…``), as httpx encodes them.
+
+Errors come back as callforce's, by whether the request may have reached Salesforce:
+
+==================================================  =======================================
+httpcore                                            callforce
+==================================================  =======================================
+ConnectError, ConnectTimeout, PoolTimeout,          :class:`TransportError`, not sent
+LocalProtocolError, UnsupportedProtocol
+ReadTimeout, WriteTimeout                           :class:`Timeout` (a write: may have
+                                                    happened)
+ReadError, WriteError, RemoteProtocolError          sent: :class:`TransportError` for a safe
+                                                    request, :class:`OutcomeUnknown` for a write
+==================================================  =======================================
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import ssl
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpcore
+import httpx
+
+from server.errors import OutcomeUnknown, Timeout, TransportError
+
+#: What a path or query may hold raw; everything else is percent-encoded (``%`` kept as is).
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_OPERATIONS = {"POST": "create", "PATCH": "update", "PUT": "write", "DELETE": "delete"}
+_FIXED_HEADERS = ((b"Accept", b"application/json"), (b"User-Agent", b"callforce"))
+
+
+def operation(method: str) -> str:
+    """How a message names what a write of ``method`` was doing."""
+    return _OPERATIONS.get(method, "request")
+
+
+def target(base: str, path: str, params: Mapping[str, str | int] | None = None) -> str:
+    """``base`` + ``path`` (+ its query) + ``params``, encoded for the wire."""
+    raw_path, sep, query = path.partition("?")
+    url = base + quote(raw_path, safe=_PATH_SAFE)
+    if sep:
+        url += "?" + quote(query, safe=_QUERY_SAFE)
+    if params:
+        url += ("&" if sep else "?") + urlencode(params)
+    return url
+
+
+class Wire:
+    """A pool of keep-alive connections to the orgs' instances; one per client, closed with it.
+
+    Every connection a burst opened stays for the next burst (50 concurrent calls would
+    otherwise pay 30 new TLS handshakes each time), and for 30 s, not httpx's 5: tool calls in
+    one phone call are often seconds apart, and a handshake with Salesforce costs round trips.
+    """
+
+    def __init__(self, tls: ssl.SSLContext, *, connect_timeout: float, timeout: float) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls,
+            max_connections=100,
+            max_keepalive_connections=100,
+            keepalive_expiry=30,
+            http1=True,
+            http2=False,
+        )
+        self._timeouts = {
+            "connect": connect_timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        self._timeout = timeout
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await self._pool.aclose()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        bearer: str | None,
+        safe: bool,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request; its answer, whatever the status (see the module doc for errors)."""
+        sent_headers = list(_FIXED_HEADERS)
+        for name, value in (headers or {}).items():
+            if name.lower() != "authorization":  # nobody but the client sets it
+                sent_headers.append((name.encode("ascii"), value.encode("ascii")))
+        if bearer is not None:
+            sent_headers.append((b"Authorization", f"Bearer {bearer}".encode("ascii")))
+        content = None
+        if json is not None:
+            # As httpx encodes JSON: compact, UTF-8, and no NaN or Infinity (not JSON).
+            text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            content = text.encode("utf-8")
+            sent_headers.append((b"Content-Type", b"application/json"))
+        try:
+            answer = await self._pool.request(
+                method,
+                url,
+                headers=sent_headers,
+                content=content,
+                extensions={"timeout": self._timeouts},
+            )
+        except (
+            httpcore.ConnectError,
+            httpcore.ConnectTimeout,
+            httpcore.PoolTimeout,
+            httpcore.LocalProtocolError,
+            httpcore.UnsupportedProtocol,
+        ):
+            # Nothing was sent: safe to try again whatever the method.
+            raise TransportError("could not open a connection", request_sent=False) from None
+        except httpcore.TimeoutException:
+            raise Timeout(self._timeout, operation=None if safe else operation(method)) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError):
+            if not safe:
+                raise OutcomeUnknown(operation(method)) from None
+            raise TransportError("the connection dropped", request_sent=True) from None
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.content)

@@ -21,7 +21,8 @@ path or a traceback; it says what happened and, where it can, what to do next.
     ├── SeveralMatches            an upsert's key matched several records; nothing was written
     ├── RenderError               an action's template could not be filled (server.actions)
     ├── ConnectFailed             a sign-in attempt failed (server.connect.errors)
-    ├── Timeout                   Salesforce did not answer within the call deadline
+    ├── Timeout                   the call's deadline passed (and whether a write may have happened)
+    ├── RenewalFailed             the session could not be renewed now; the connection is kept
     ├── TransportError            Salesforce could not be reached
     ├── OutcomeUnknown            a write was sent, then the connection dropped
     └── SalesforceAPIError        Salesforce answered an error: status, error_code, fields
@@ -170,15 +171,41 @@ class SeveralMatches(CallforceError):
 
 
 class Timeout(CallforceError):
-    """Salesforce did not answer within the call deadline."""
+    """The call's deadline passed before Salesforce answered.
 
-    def __init__(self, seconds: float, *, operation: str | None = None) -> None:
+    ``operation`` names a write that was sent and may have happened; ``nothing_written`` says
+    that no write was sent, so calling again is safe.
+    """
+
+    def __init__(
+        self, seconds: float, *, operation: str | None = None, nothing_written: bool = False
+    ) -> None:
         self.seconds = seconds
         self.operation = operation
         message = f"Salesforce did not answer within {seconds:g} s."
         if operation:
             message += f" The {operation} may or may not have happened; check before retrying."
+        elif nothing_written:
+            message += " Nothing was written; it is safe to call again."
         super().__init__(message)
+
+
+class RenewalFailed(CallforceError):
+    """The connection's session could not be renewed just now; the connection is kept.
+
+    ``retry_in`` is how long callforce waits before it asks the token endpoint again (a failing
+    token endpoint is not asked on every call).
+    """
+
+    def __init__(self, name: str, reason: str, *, retry_in: float | None = None) -> None:
+        self.name = name
+        self.reason = reason
+        self.retry_in = retry_in
+        when = f" callforce tries again in {retry_in:.0f} s." if retry_in else ""
+        super().__init__(
+            f"Salesforce did not renew the session of connection '{name}' ({_clip(reason, 200)})."
+            f"{when} Tell the caller the system is busy and try again shortly."
+        )
 
 
 class TransportError(CallforceError):

@@ -80,10 +80,25 @@ class Settings(BaseSettings):
         description="Salesforce REST API version, e.g. 62.0.",
     )
     call_deadline_seconds: float = Field(
-        default=8.0,
+        default=4.5,
         gt=0,
         le=120,
-        description="Upper bound for one Salesforce call, token refresh and retries included.",
+        description="The whole of one tool call: describe, session renewal, retries and every "
+        "request to Salesforce. Choose it under the voice platform's own tool timeout.",
+    )
+    bulk_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="The whole of one bulk_write call (or bulk action); progress is reported "
+        "while it runs.",
+    )
+    renewal_backoff_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="After a failed session renewal, how long before the token endpoint is "
+        "asked again (doubling with each failure, at most 5 minutes).",
     )
     connect_timeout_seconds: float = Field(
         default=3.0,

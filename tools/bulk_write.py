@@ -29,6 +29,7 @@ from server.errors import (
     Timeout,
 )
 from server.salesforce import collections
+from server.salesforce.budget import current as current_budget
 from server.salesforce.fields import ObjectInfo
 from server.toolkit import (
     DESTRUCTIVE,
@@ -42,6 +43,8 @@ from server.values import FieldProblem, ValueCoercionError, parse_id
 MAX_RECORDS = 10_000
 CHUNK = collections.MAX_RECORDS
 CONCURRENT_REQUESTS = 4
+#: How long before the call's deadline the chunks stop, so that every record gets a result.
+_DEADLINE_MARGIN_SECONDS = 0.25
 #: Saved records, and failed ones, listed one per line in the text; the rest are counted.
 LINES_SHOWN = 100
 Operation = Literal["insert", "update", "upsert"]
@@ -228,6 +231,25 @@ async def _send(
     ]
 
 
+def _out_of_time(chunk: list[tuple[int, dict[str, Any]]], *, started: bool) -> list[RecordResult]:
+    """The chunk's records when the call's time ran out before Salesforce answered for them."""
+    if started:
+        error = RecordError(
+            code="TIMEOUT",
+            message="Salesforce did not answer in time: this record may or may not have been "
+            "saved; check before sending it again.",
+            fields=[],
+        )
+    else:
+        error = RecordError(
+            code="NOT_SENT", message="Not sent: the call ran out of time.", fields=[]
+        )
+    return [
+        RecordResult(index=index, success=False, id=None, created=None, errors=[error])
+        for index, _ in chunk
+    ]
+
+
 async def bulk_write(ctx: ToolContext, args: BulkWriteArgs) -> BulkWriteResult:
     """Coerce every record, send the valid ones in concurrent chunks, report each in order."""
     services = ctx.services
@@ -265,10 +287,24 @@ async def bulk_write(ctx: ToolContext, args: BulkWriteArgs) -> BulkWriteResult:
     gate = asyncio.Semaphore(CONCURRENT_REQUESTS)
     sent = 0
 
+    budget = current_budget()
+    # Chunks stop a moment before the call's own deadline, so that each record still gets its
+    # result (the toolkit would otherwise end the whole call and lose the saved ones).
+    stop_at = asyncio.get_running_loop().time() + (
+        budget.remaining() - _DEADLINE_MARGIN_SECONDS
+        if budget
+        else ctx.services.settings.bulk_deadline_seconds
+    )
+
     async def send(chunk: list[tuple[int, dict[str, Any]]]) -> None:
         nonlocal sent
         async with gate:
-            outcome = await _send(ctx, conn.name, info, args, chunk)
+            started = asyncio.get_running_loop().time() < stop_at
+            try:
+                async with asyncio.timeout_at(stop_at):
+                    outcome = await _send(ctx, conn.name, info, args, chunk)
+            except TimeoutError:
+                outcome = _out_of_time(chunk, started=started)
         for result in outcome:
             results[result.index] = result
         sent += len(chunk)
@@ -296,4 +332,5 @@ SPEC = ToolSpec(
     arguments=BulkWriteArgs,
     result=BulkWriteResult,
     handler=bulk_write,
+    budget="bulk",
 )

@@ -13,19 +13,23 @@ One call (:meth:`SalesforceClient.request`) goes:
    matched several records) are returned.
 
 **Renewal** (:mod:`server.salesforce.renewal`): once per expiry across concurrent callers and
-processes sharing the store, the new tokens persisted before use. A 401 right after a renewal
-marks the connection ``needs_reconnect`` and raises :class:`~server.errors.NeedsReconnect`.
+processes sharing the store, the new tokens persisted before use; a failed renewal, or a 401
+right after one, fails the call with :class:`~server.errors.RenewalFailed` and keeps the
+connection (backing off), and only a refused grant needs a person to reconnect.
 
-**Deadline.** Everything — renewal and retries included — runs inside
-``asyncio.timeout(Settings.call_deadline_seconds)``; running out raises
-:class:`~server.errors.Timeout`. The pool stays usable afterwards.
+**Deadline** (:mod:`server.salesforce.budget`): inside a tool call the call's budget governs
+everything — renewal and retries included — and each request's socket timeouts are what is
+left of it; a client used outside a tool call gives each request
+``Settings.call_deadline_seconds``. Running out raises :class:`~server.errors.Timeout`, saying
+whether a write may have happened. The pool stays usable afterwards.
 
 **Retries** (stamina, at most 2 attempts, 0.1–0.5 s jittered backoff, inside the deadline):
 idempotent requests (GET/HEAD/OPTIONS, or ``idempotent=True``) on 5xx / ``SERVER_UNAVAILABLE``,
-``UNABLE_TO_LOCK_ROW``, the concurrent-request limit and connection errors. A non-idempotent
-request is retried only when the connection failed before anything was sent; if it dropped
-after sending, the outcome is unknown (:class:`~server.errors.OutcomeUnknown`) and it is never
-replayed. The daily ``REQUEST_LIMIT_EXCEEDED`` is not retried.
+the concurrent-request limit and connection errors; any request on ``UNABLE_TO_LOCK_ROW``
+(Salesforce wrote nothing; still locked: "safe to call again"). A non-idempotent request is
+retried only when the connection failed before anything was sent; if it dropped after sending,
+the outcome is unknown (:class:`~server.errors.OutcomeUnknown`) and it is never replayed. The
+daily ``REQUEST_LIMIT_EXCEEDED`` is not retried.
 
 Logging goes to ``callforce.salesforce``: method and path at DEBUG, never a token, a query
 string or a body.
@@ -56,10 +60,12 @@ from server.errors import (
     error_from_response,
 )
 from server.salesforce.answers import json_object
+from server.salesforce.budget import current as current_budget
+from server.salesforce.budget import opened
 from server.salesforce.endpoints import check_endpoint
 from server.salesforce.renewal import SessionRenewal
 from server.salesforce.trust import ssl_context
-from server.salesforce.wire import Wire, operation, target
+from server.salesforce.wire import Wire, target
 from server.settings import Settings
 from server.store.interface import Connection, ConnectionStore
 
@@ -77,12 +83,12 @@ def _retryable(safe: bool, exc: Exception) -> bool:
     """Whether stamina may run the request again after ``exc``."""
     if isinstance(exc, TransportError):
         return safe or not exc.request_sent
+    if isinstance(exc, InvalidRequest) and exc.error_code == "UNABLE_TO_LOCK_ROW":
+        return True  # Salesforce wrote nothing: even a create may be sent again
     if not safe:
         return False
     if isinstance(exc, ServerError):
         return True
-    if isinstance(exc, InvalidRequest):
-        return exc.error_code == "UNABLE_TO_LOCK_ROW"
     if isinstance(exc, RequestLimitExceeded):
         # The concurrent long-request limit clears in seconds; the daily total does not.
         return "Concurrent" in exc.salesforce_message
@@ -117,9 +123,7 @@ class SalesforceClient:
     def _api(self) -> Wire:
         if self._wire is None:
             self._wire = Wire(
-                ssl_context(self._settings),
-                connect_timeout=self._settings.connect_timeout_seconds,
-                timeout=self._settings.call_deadline_seconds,
+                ssl_context(self._settings), connect_timeout=self._settings.connect_timeout_seconds
             )
         return self._wire
 
@@ -216,7 +220,6 @@ class SalesforceClient:
         method = method.upper()
         check_endpoint(path)
         safe = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
-        deadline = self._settings.call_deadline_seconds
 
         async def attempt() -> httpx.Response:
             return await self._authorized(
@@ -224,11 +227,22 @@ class SalesforceClient:
             )
 
         try:
-            async with asyncio.timeout(deadline):
+            if current_budget() is not None:  # inside a tool call: its deadline governs
                 return await self._with_retries(safe, attempt)
-        except TimeoutError:
-            logger.info("%s %s: no answer within %gs", method, path, deadline)
-            raise Timeout(deadline, operation=None if safe else operation(method)) from None
+            with opened(self._settings.call_deadline_seconds) as budget:
+                try:
+                    async with asyncio.timeout(budget.seconds):
+                        return await self._with_retries(safe, attempt)
+                except TimeoutError:
+                    logger.info("%s %s: no answer within %gs", method, path, budget.seconds)
+                    raise budget.expired(writes=not safe) from None
+        except InvalidRequest as exc:
+            if exc.error_code == "UNABLE_TO_LOCK_ROW":  # retried once already, see _retryable
+                raise exc.with_message(
+                    "Salesforce could not lock the record just now (UNABLE_TO_LOCK_ROW: another "
+                    "process was changing it). Nothing was written; it is safe to call again."
+                ) from None
+            raise
 
     async def _with_retries(
         self, safe: bool, attempt: Callable[[], Awaitable[httpx.Response]]
@@ -280,14 +294,15 @@ class SalesforceClient:
         response = await self._send(conn, method, path, safe, **send)
         while response.status_code == 401:
             if renewed_by_grant or renewals >= 2:
-                await self._renewal.mark_needs_reconnect(
-                    conn.name, "Salesforce refused the session right after it was renewed."
-                )
-                raise NeedsReconnect(conn.name)
+                # Fail this call, keep the connection: a refresh token that still works must
+                # not need a person to sign in again (the renewal counts the failure).
+                raise await self._renewal.refused_after_renewal(conn.name)
             used = conn.access_token.get_secret_value() if conn.access_token else None
             conn, renewed_by_grant = await self._renewal.renew(conn.name, used=used)
             renewals += 1
             response = await self._send(conn, method, path, safe, **send)
+        if renewals:
+            self._renewal.succeeded(conn.name)
         if response.status_code >= 400:
             raise error_from_response(response.status_code, response.content)
         return response
@@ -304,11 +319,16 @@ class SalesforceClient:
         headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         bearer = conn.access_token.get_secret_value() if conn.access_token else None
+        budget = current_budget()
+        within = budget.remaining() if budget is not None else self._settings.call_deadline_seconds
+        if within <= 0:
+            raise (budget.expired(writes=not safe) if budget else Timeout(0))
         response = await self._api().send(
             method,
             target(conn.instance_url, path, params),
             bearer=bearer,
             safe=safe,
+            within=within,
             json=json,
             headers=headers,
         )

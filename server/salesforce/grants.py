@@ -37,7 +37,6 @@ from server.errors import (
     CallforceError,
     NeedsReconnect,
     OAuthFailure,
-    Timeout,
     TransportError,
     error_from_response,
 )
@@ -118,12 +117,25 @@ async def _post_form(
     http: httpx.AsyncClient, login_url: str, endpoint: str, form: dict[str, str]
 ) -> httpx.Response:
     url = f"{login_url.rstrip('/')}/services/oauth2/{endpoint}"
+    sent = False
+
+    async def trace(event: str, info: object) -> None:
+        nonlocal sent
+        if event == "http11.send_request_headers.started":
+            sent = True
+
     try:
-        return await http.post(url, data=form, headers={"Accept": "application/json"})
-    except httpx.TimeoutException:
-        raise Timeout(http.timeout.read or http.timeout.connect or 0) from None
+        return await http.post(
+            url, data=form, headers={"Accept": "application/json"}, extensions={"trace": trace}
+        )
     except httpx.HTTPError:
-        raise TransportError("the login host did not answer") from None
+        # Once its bytes went out the request counts as sent, whatever happened to the answer:
+        # a refresh Salesforce may have acted on (and rotated) must not be repeated blindly.
+        if sent:
+            raise TransportError(
+                "the login host took the request but its answer was lost", request_sent=True
+            ) from None
+        raise TransportError("the login host did not answer", request_sent=False) from None
 
 
 async def _token(http: httpx.AsyncClient, login_url: str, form: dict[str, str | None]) -> TokenSet:

@@ -14,8 +14,19 @@ for connections without one), then persists the new tokens — a rotated refresh
 *before* any caller uses the new access token. The task is shielded from the callers' deadlines
 (:class:`~server.salesforce.single_flight.SingleFlight`), so a rotation is never lost half-way.
 
-``invalid_grant``, or a connection that cannot renew by itself, marks the connection
-``needs_reconnect`` and raises :class:`~server.errors.NeedsReconnect`.
+**When renewal fails.** ``invalid_grant`` (the refresh token is dead, the app revoked), or a
+connection that cannot renew by itself, marks the connection ``needs_reconnect`` and raises
+:class:`~server.errors.NeedsReconnect`: only a person can help. Anything else — the token
+endpoint refusing the client (``invalid_client``), failing (5xx), not answering, or Salesforce
+refusing the session right after it was renewed — fails that one call with
+:class:`~server.errors.RenewalFailed` and keeps the connection: a hiccup is not a disconnect.
+Such failures back off per connection (``CALLFORCE_RENEWAL_BACKOFF_SECONDS``, doubling, at most
+5 minutes): meanwhile calls that need a renewal fail at once with the reason instead of asking
+the token endpoint again, and the reason is the connection's ``last_error`` (connection_status,
+the connect page). After :data:`MAX_FAILURES` failures in a row the connection is marked
+``needs_reconnect``. A token request whose bytes were written counts as sent: it is never
+repeated within the call, because with rotation Salesforce may already have replaced the refresh
+token it carried (see docs/connect.md for what is and is not guaranteed).
 """
 
 from __future__ import annotations
@@ -24,11 +35,22 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import httpx
 
-from server.errors import ConnectionNotFound, NeedsReconnect, OAuthFailure, Timeout
+from server.errors import (
+    CallforceError,
+    ConnectionNotFound,
+    NeedsReconnect,
+    OAuthFailure,
+    RenewalFailed,
+    ServerError,
+    Timeout,
+    TransportError,
+)
 from server.salesforce import grants
 from server.salesforce.single_flight import SingleFlight
 from server.settings import Settings
@@ -38,6 +60,19 @@ logger = logging.getLogger("callforce.salesforce")
 
 #: How often a renewal waiting for another process's renewal looks again.
 _LOCK_POLL_SECONDS = 0.05
+#: Failed renewals in a row after which a person must connect the org again.
+MAX_FAILURES = 3
+#: The longest wait between renewal attempts of a failing connection.
+_MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass(slots=True)
+class _Failing:
+    """A connection whose renewals fail: how often in a row, why, and when to try again."""
+
+    count: int
+    reason: str
+    retry_at: float
 
 
 def _token(conn: Connection) -> str | None:
@@ -64,6 +99,7 @@ class SessionRenewal:
         self._usable = usable
         self._locks: dict[str, asyncio.Lock] = {}
         self._flights: SingleFlight[Connection] = SingleFlight()
+        self._failing: dict[str, _Failing] = {}
 
     async def renew(self, name: str, *, used: str | None) -> tuple[Connection, bool]:
         """A connection with a working token; True when it came from a new grant just now.
@@ -74,8 +110,46 @@ class SessionRenewal:
         token = _token(current)
         if token is not None and token != used:
             return current, False  # another caller (or process) renewed it already
+        failing = self._failing.get(current.name.lower())
+        if failing is not None:
+            wait = failing.retry_at - time.monotonic()
+            if wait > 0:  # backing off: fail fast with the reason, leave the endpoint alone
+                raise RenewalFailed(current.name, failing.reason, retry_in=wait)
         work = functools.partial(self._renewal, current.name, used)
         return await self._flights.run(current.name.lower(), work), True
+
+    def succeeded(self, name: str) -> None:
+        """A request on a renewed session worked: the connection is not failing any more."""
+        self._failing.pop(name.lower(), None)
+
+    async def refused_after_renewal(self, name: str) -> CallforceError:
+        """Salesforce refused a session it had just issued: the error for this call (the
+        failure counts towards :data:`MAX_FAILURES`)."""
+        return await self._failed(name, "Salesforce refused the session right after renewing it")
+
+    async def _failed(self, name: str, reason: str) -> CallforceError:
+        """Count a failed renewal of ``name``: RenewalFailed with the backoff, or, after
+        :data:`MAX_FAILURES` in a row, the connection marked needs_reconnect."""
+        key = name.lower()
+        previous = self._failing.get(key)
+        count = previous.count + 1 if previous else 1
+        if count >= MAX_FAILURES:
+            self._failing.pop(key, None)
+            await self.mark_needs_reconnect(
+                name, f"Renewing the session failed {count} times in a row ({reason})."
+            )
+            return NeedsReconnect(name)
+        wait = min(self._settings.renewal_backoff_seconds * 2 ** (count - 1), _MAX_BACKOFF_SECONDS)
+        self._failing[key] = _Failing(count, reason, time.monotonic() + wait)
+        logger.warning("renewing connection %r failed (%s); next try in %.0fs", name, reason, wait)
+        with contextlib.suppress(ConnectionNotFound):
+            await asyncio.to_thread(
+                self._store.mark,
+                name,
+                "connected",
+                f"Session renewal is failing ({reason}); callforce tries again in {wait:.0f} s.",
+            )
+        return RenewalFailed(name, reason, retry_in=wait)
 
     async def wait_pending(self) -> None:
         """Let renewals in flight finish (they may be persisting a rotated token)."""
@@ -100,7 +174,7 @@ class SessionRenewal:
                 tokens = await grants.reacquire(self._http(), conn, self._settings)
             except OAuthFailure as exc:
                 if not exc.needs_reconnect:
-                    raise
+                    raise await self._failed(name, _reason(exc)) from None
                 adopted = self._rotated_elsewhere(conn)
                 if adopted is not None:
                     return adopted
@@ -113,6 +187,10 @@ class SessionRenewal:
                     name, "The session expired and this connection cannot renew it by itself."
                 )
                 raise
+            except (TransportError, Timeout, ServerError) as exc:
+                # Not retried within the call: a token request that went out may have rotated
+                # the refresh token it carried (TransportError says whether it went out).
+                raise await self._failed(name, _reason(exc)) from None
             # Persist first: with rotation the old refresh token is already dead, and a crash
             # after using the new access token must not lose the new refresh token.
             await asyncio.to_thread(
@@ -157,3 +235,16 @@ class SessionRenewal:
         ):
             return latest
         return None
+
+
+def _reason(exc: CallforceError) -> str:
+    """A failed renewal in a few words: Salesforce's error code, or what went wrong."""
+    if isinstance(exc, OAuthFailure):
+        return f"{exc.error}: {exc.description}" if exc.description else exc.error
+    if isinstance(exc, ServerError):
+        return f"the token endpoint answered {exc.status} {exc.error_code}"
+    if isinstance(exc, TransportError) and exc.request_sent:
+        return "the token endpoint took the request but its answer was lost"
+    if isinstance(exc, TransportError):
+        return "the token endpoint could not be reached"
+    return "the token endpoint did not answer in time"

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -37,6 +37,8 @@ import httpcore
 import httpx
 
 from server.errors import OutcomeUnknown, Timeout, TransportError
+from server.salesforce.budget import CallBudget
+from server.salesforce.budget import current as current_budget
 
 #: What a path or query may hold raw; everything else is percent-encoded (``%`` kept as is).
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -69,7 +71,7 @@ class Wire:
     one phone call are often seconds apart, and a handshake with Salesforce costs round trips.
     """
 
-    def __init__(self, tls: ssl.SSLContext, *, connect_timeout: float, timeout: float) -> None:
+    def __init__(self, tls: ssl.SSLContext, *, connect_timeout: float) -> None:
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=tls,
             max_connections=100,
@@ -78,13 +80,7 @@ class Wire:
             http1=True,
             http2=False,
         )
-        self._timeouts = {
-            "connect": connect_timeout,
-            "read": timeout,
-            "write": timeout,
-            "pool": timeout,
-        }
-        self._timeout = timeout
+        self._connect_timeout = connect_timeout
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
@@ -97,10 +93,13 @@ class Wire:
         *,
         bearer: str | None,
         safe: bool,
+        within: float,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """One request; its answer, whatever the status (see the module doc for errors)."""
+        """One request within ``within`` seconds (its socket timeouts); its answer, whatever
+        the status (see the module doc for errors). A write's first byte on the socket is
+        recorded in the call's budget (:mod:`server.salesforce.budget`)."""
         sent_headers = list(_FIXED_HEADERS)
         for name, value in (headers or {}).items():
             if name.lower() != "authorization":  # nobody but the client sets it
@@ -113,13 +112,20 @@ class Wire:
             text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
             content = text.encode("utf-8")
             sent_headers.append((b"Content-Type", b"application/json"))
+        extensions: dict[str, Any] = {
+            "timeout": {
+                "connect": min(self._connect_timeout, within),
+                "read": within,
+                "write": within,
+                "pool": within,
+            }
+        }
+        budget = current_budget()
+        if not safe and budget is not None:
+            extensions["trace"] = _write_tracer(budget, operation(method))
         try:
             answer = await self._pool.request(
-                method,
-                url,
-                headers=sent_headers,
-                content=content,
-                extensions={"timeout": self._timeouts},
+                method, url, headers=sent_headers, content=content, extensions=extensions
             )
         except (
             httpcore.ConnectError,
@@ -131,9 +137,23 @@ class Wire:
             # Nothing was sent: safe to try again whatever the method.
             raise TransportError("could not open a connection", request_sent=False) from None
         except httpcore.TimeoutException:
-            raise Timeout(self._timeout, operation=None if safe else operation(method)) from None
+            if budget is not None:
+                raise budget.expired(writes=not safe) from None
+            raise Timeout(within, operation=None if safe else operation(method)) from None
         except (httpcore.NetworkError, httpcore.ProtocolError):
             if not safe:
                 raise OutcomeUnknown(operation(method)) from None
             raise TransportError("the connection dropped", request_sent=True) from None
         return httpx.Response(answer.status, headers=answer.headers, content=answer.content)
+
+
+def _write_tracer(
+    budget: CallBudget, what: str
+) -> Callable[[str, Mapping[str, Any]], Awaitable[None]]:
+    """httpcore's trace hook that records in ``budget`` when a write's headers start out."""
+
+    async def trace(event: str, info: Mapping[str, Any]) -> None:
+        if event == "http11.send_request_headers.started":
+            budget.wrote(what)
+
+    return trace

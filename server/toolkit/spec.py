@@ -169,6 +169,9 @@ class ToolSpec(Generic[ArgsT, ResultT]):
     #: A configured action's tool: the digest of the action file version it was built from
     #: (what the reload watcher compares the file against); None for the generic tools.
     origin: str | None = None
+    #: Which deadline a call has: the call's (``CALLFORCE_CALL_DEADLINE_SECONDS``) or, for
+    #: writes of many records, the bulk one (``CALLFORCE_BULK_DEADLINE_SECONDS``).
+    budget: Literal["call", "bulk"] = "call"
 
     @property
     def writes(self) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,7 +14,11 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from server.errors import NotFound
-from server.toolkit import INTERNAL_ERROR, READ, ToolContext, ToolSpec, register
+from server.salesforce.client import SalesforceClient
+from server.salesforce.describe_cache import DescribeCache
+from server.settings import Settings
+from server.store.sqlite import SQLiteConnectionStore
+from server.toolkit import INTERNAL_ERROR, READ, Services, ToolContext, ToolSpec, register
 from server.values import FieldProblem, ValueCoercionError
 from tests.helpers.demo_org import API, add_fault
 from tests.helpers.tool_calls import Tools, serving, text_of
@@ -40,9 +48,22 @@ async def _fail(ctx: ToolContext, args: _Args) -> _Result:
     return _Result(ok=True)
 
 
+@asynccontextmanager
+async def _services(_: MCPServer[Any]) -> AsyncIterator[Services]:
+    """Real services (the call's deadline reads the settings); the handler uses none."""
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home))
+        store = SQLiteConnectionStore.from_settings(settings)
+        try:
+            async with SalesforceClient(settings, store) as client:
+                describe = DescribeCache.from_settings(settings)
+                yield Services(settings, store, client, describe, cursor_key=b"k")
+        finally:
+            store.close()
+
+
 def _server() -> MCPServer[Any]:
-    # No lifespan: the failing handler uses no services.
-    server = MCPServer[Any]("boundary-test")
+    server = MCPServer[Any]("boundary-test", lifespan=_services)
     register(server, ToolSpec("fail", "Fail", "Raises on purpose.", READ, _Args, _Result, _fail))
     return server
 

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from emulator import (
     bulk,
     composite,
+    composite_resource,
     control,
     describe_endpoints,
     meta,
@@ -88,6 +89,7 @@ def all_routes() -> list[BaseRoute]:
         *meta.routes(),
         *describe_endpoints.routes(),
         *query.routes(),
+        *composite_resource.routes(),
         *composite.routes(),
         *bulk.routes(),
         *sobjects.routes(),

@@ -2,11 +2,12 @@
 
 For every request outside ``/_emulator/`` it:
 
-1. applies the first matching fault rule (delay, dropped connection, canned answer);
-2. for ``/services/data/vXX.X/...``: checks the version, the bearer token (401
+1. refuses a request head over Salesforce's 16,384 bytes (414 / 431, :mod:`emulator.edge`);
+2. applies the first matching fault rule (delay, dropped connection, canned answer);
+3. for ``/services/data/vXX.X/...``: checks the version, the bearer token (401
    INVALID_SESSION_ID) and the daily API limit (403 REQUEST_LIMIT_EXCEEDED), and adds
    ``Sforce-Limit-Info`` to the answer — never on ``/services/data`` itself or on OAuth;
-3. records ``{method, path, query, grant_type, status}`` in the request log.
+4. records ``{method, path, query, grant_type, status}`` in the request log.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.config import LATEST_VERSION, OLDEST_VERSION
+from emulator.edge import EDGE_MEDIA_TYPE, edge_body, refusal
 from emulator.errors import SalesforceError, invalid_session, not_found
 from emulator.org import FaultRule, Org, RequestLogEntry
 from emulator.responses import JSON_MEDIA_TYPE, dumps
@@ -79,6 +81,11 @@ class EmulatorMiddleware:
         state: dict[str, Any],
         entry: RequestLogEntry,
     ) -> None:
+        too_large = refusal(scope)
+        if too_large is not None:
+            entry.status = too_large
+            await _send_edge_refusal(send, too_large)
+            return
         rule = self._take_fault(scope)
         if rule is not None:
             if rule.delay_ms:
@@ -154,6 +161,17 @@ def _drop_connection(send: Send) -> None:
     if transport is None:
         raise ConnectionAbortedError("fault rule dropped the connection")
     transport.abort()
+
+
+async def _send_edge_refusal(send: Send, status: int) -> None:
+    body = edge_body(status)
+    headers = [
+        (b"content-type", EDGE_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_json(

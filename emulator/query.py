@@ -4,7 +4,13 @@ A result larger than the batch size (2000 by default; ``Sforce-Query-Options: ba
 with N from 200 to 2000) is served in pages: each page but the last carries
 ``nextRecordsUrl = /services/data/vXX.X/query/<locator>-<offset>`` and ``done: false``;
 ``totalSize`` is the same on every page. Locators live in memory (the most recent 200 are kept;
-an unknown or evicted one answers 400 INVALID_QUERY_LOCATOR).
+an unknown or evicted one answers 400 INVALID_QUERY_LOCATOR); any offset below the result's size
+may be asked for, not only the one a ``nextRecordsUrl`` names (clients build ``<locator>-<n>``
+themselves to read from row n).
+
+A statement longer than 100,000 characters is MALFORMED_QUERY "SOQL statements can not be longer
+than 100000 characters." — reachable only through a Composite subrequest, since a URL that long
+is over the edge's 16,384 bytes (:mod:`emulator.edge`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from emulator.responses import json_response
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
+#: The longest SOQL statement Salesforce runs.
+MAX_SOQL_CHARS = 100_000
 _KEPT_LOCATORS = 200
 _BATCH_OPTION = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 _LOCATOR = re.compile(r"^(0r8[0-9A-Za-z]{15})-(\d+)$")
@@ -91,6 +99,12 @@ async def _run(request: Request, include_deleted: bool) -> Response:
     text = request.query_params.get("q")
     if text is None or not text.strip():
         raise SalesforceError(400, "MALFORMED_QUERY", "SOQL statement cannot be empty or null")
+    if len(text) > MAX_SOQL_CHARS:
+        raise SalesforceError(
+            400,
+            "MALFORMED_QUERY",
+            f"SOQL statements can not be longer than {MAX_SOQL_CHARS} characters.",
+        )
     org = org_of(request)
     try:
         parsed = soql.parse(text, org.schema)

@@ -9,11 +9,35 @@ import time
 from types import TracebackType
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from emulator.app import create_app
 from emulator.config import EmulatorConfig
+from emulator.edge import EDGE_MEDIA_TYPE, HEAD_LIMIT, edge_body
 from emulator.org import Org
 from emulator.tls import TlsFiles
+
+
+class EdgeHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering 414 (not a plain 400) to a URL too long for its
+    parser, as Salesforce's edge would."""
+
+    def send_400_response(self, msg: str) -> None:
+        """The parser gave up on the request's head: 414 when its URL is over the limit."""
+        url: bytes = getattr(self, "url", b"")
+        if len(url) <= HEAD_LIMIT:
+            super().send_400_response(msg)
+            return
+        body = edge_body(414)
+        head = [
+            b"HTTP/1.1 414 URI Too Long\r\n",
+            *(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers),
+            b"content-type: " + EDGE_MEDIA_TYPE.encode() + b"\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
 
 def _uvicorn_config(
@@ -28,6 +52,8 @@ def _uvicorn_config(
             port=port,
             ssl_certfile=str(tls.cert) if tls else None,
             ssl_keyfile=str(tls.key) if tls else None,
+            # Salesforce's edge answers 414 to a URL too long for uvicorn's parser (emulator.edge).
+            http=EdgeHttpToolsProtocol,
             log_level="warning",
             access_log=False,
             lifespan="off",

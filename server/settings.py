@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         description="Which tools are served: `all` (generic tools and actions), `actions` (only "
         "the configured actions) or `reads` (only tools that cannot write).",
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="What goes to stderr (`--log-level`). Even DEBUG shows methods, hosts, "
+        "paths, statuses and timings, never query strings, bodies, tokens or header values.",
+    )
     actions_reload_seconds: float = Field(
         default=2.0,
         ge=0,
@@ -160,6 +165,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("production_login_url", "sandbox_login_url")
     @classmethod

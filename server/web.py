@@ -9,25 +9,26 @@ Starlette lifespan. :func:`routes` builds the route list: health, the connect pa
 Security, in the order a request meets it:
 
 1. **Bind.** Loopback by default. :func:`check_bind` refuses any other address unless
-   ``CALLFORCE_ALLOWED_HOSTS`` *and* ``CALLFORCE_API_TOKENS`` are set.
+   ``CALLFORCE_ALLOWED_HOSTS`` *and* ``CALLFORCE_API_TOKENS`` are set, every token at least
+   :data:`MIN_PUBLIC_TOKEN_CHARS` characters long.
 2. **Host and Origin** (DNS-rebinding protection), with the SDK's own check and settings
    (:func:`transport_security`): loopback names, plus the configured hosts. It guards ``/mcp``
    (inside the SDK) and every other page (:class:`HostCheck`) except ``/healthz``, which says
    nothing but "ok" and the version, so probes may use any name.
 3. **Bearer token** (:func:`protect`), when API tokens are configured: ``/mcp`` answers 401
-   without ``Authorization: Bearer <one of the tokens>``. Tokens are compared in constant time,
-   and the header is removed before the request goes further: a client's token never reaches a
-   tool, so it can never be forwarded to Salesforce. The connect page at ``/`` asks for the same
-   tokens — as a bearer header, or entered once on its sign-in form for a cookie — except on its
-   OAuth callback, which only a ``state`` it issued can use (:mod:`server.connect.pages`).
+   without ``Authorization: Bearer <one of the tokens>``, and 429 with ``Retry-After`` to an
+   address that sent too many wrong ones (:mod:`server.connect.admission`: constant-time
+   comparison, a per-address lock-out that doubles). The header is removed before the request
+   goes further: a client's token never reaches a tool, so it can never be forwarded to
+   Salesforce. The connect page at ``/`` asks for the same tokens, counted by the same throttle —
+   as a bearer header, or entered once on its sign-in form for a cookie — except on its OAuth
+   callback, which only a ``state`` it issued can use (:mod:`server.connect.pages`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import signal
 import socket
 import threading
@@ -47,6 +48,7 @@ from uvicorn.loops.auto import auto_loop_factory
 
 from server import __version__
 from server.app import build_server
+from server.connect.admission import ApiTokens
 from server.connect.pages import connect_routes
 from server.salesforce.instances import is_loopback_host
 from server.settings import Settings
@@ -57,6 +59,8 @@ _T = TypeVar("_T")
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+#: The shortest API token a non-loopback bind accepts (``secrets.token_urlsafe(32)`` gives 43).
+MIN_PUBLIC_TOKEN_CHARS = 32
 
 
 class UnsafeBind(Exception):  # noqa: N818 - it names what is refused, like the errors tree
@@ -84,6 +88,25 @@ def check_bind(settings: Settings) -> None:
             "mcp.example.com) and CALLFORCE_API_TOKENS (long random bearer tokens), or bind "
             "127.0.0.1."
         )
+    short = [
+        f"the {_ordinal(number)} has {len(value)}"
+        for number, token in enumerate(settings.api_tokens, start=1)
+        if len(value := token.get_secret_value()) < MIN_PUBLIC_TOKEN_CHARS
+    ]
+    if short:
+        # Lengths and positions only: the refusal goes to a terminal or a log, the token not.
+        raise UnsafeBind(
+            f"refusing to listen on {host}: on a non-loopback address every API token must be "
+            f"at least {MIN_PUBLIC_TOKEN_CHARS} characters long; in CALLFORCE_API_TOKENS "
+            f"{', '.join(short)}. A short token can be guessed: make each with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))', or bind 127.0.0.1."
+        )
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -120,28 +143,17 @@ class HostCheck:
         await self.app(scope, receive, send)
 
 
-def _digest(token: str) -> bytes:
-    # Equal-length digests make compare_digest's time independent of the token's length too.
-    return hashlib.sha256(token.encode()).digest()
-
-
 class RequireBearer:
-    """Answer 401 unless ``Authorization: Bearer <token>`` carries one of the API tokens.
+    """Answer 401 unless ``Authorization: Bearer <token>`` carries one of the API tokens, and 429
+    (with ``Retry-After``) to an address locked out for wrong ones (:class:`ApiTokens`).
 
     The header is dropped before the wrapped app runs: nothing downstream can see, log or
     forward the client's token.
     """
 
-    def __init__(self, app: ASGIApp, tokens: Sequence[str]) -> None:
+    def __init__(self, app: ASGIApp, tokens: ApiTokens) -> None:
         self.app = app
-        self._digests = [_digest(token) for token in tokens]
-
-    def _accepts(self, presented: str) -> bool:
-        digest = _digest(presented)
-        matched = False
-        for known in self._digests:  # no early exit: every token is compared
-            matched |= hmac.compare_digest(digest, known)
-        return matched
+        self._tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,7 +168,20 @@ class RequireBearer:
                     presented = token.strip()
             else:
                 headers.append((name, value))
-        if presented is None or not self._accepts(presented):
+        client = scope.get("client")
+        address = client[0] if client else None
+        refused: Response | None = None
+        if presented is not None and (wait := self._tokens.retry_after(address)):
+            refused = JSONResponse(
+                {
+                    "error": "too_many_attempts",
+                    "error_description": "too many wrong API tokens from this address: try "
+                    f"again in {wait} s",
+                },
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        elif presented is None or not self._tokens.check(presented, address):
             challenge = 'Bearer realm="callforce"'
             if presented is not None:
                 challenge += ', error="invalid_token"'
@@ -168,15 +193,15 @@ class RequireBearer:
                 status_code=401,
                 headers={"WWW-Authenticate": challenge},
             )
+        if refused is not None:
             await refused(scope, receive, send)
             return
         await self.app({**scope, "headers": headers}, receive, send)
 
 
-def protect(app: ASGIApp, settings: Settings) -> ASGIApp:
+def protect(app: ASGIApp, tokens: ApiTokens) -> ASGIApp:
     """``app`` behind the API tokens when some are configured; as is otherwise."""
-    tokens = [token.get_secret_value() for token in settings.api_tokens]
-    return RequireBearer(app, tokens) if tokens else app
+    return RequireBearer(app, tokens) if tokens.required else app
 
 
 async def health(_: Request) -> Response:
@@ -190,18 +215,21 @@ def routes(
     mcp_app: ASGIApp,
     *,
     extra: Sequence[BaseRoute] = (),
+    tokens: ApiTokens | None = None,
 ) -> list[BaseRoute]:
     """Every route, in matching order: health, the connect page, ``extra``, then the MCP mount.
 
     The connect page (:mod:`server.connect.pages`: ``/``, its forms, ``/oauth/callback``) guards
-    itself: the same API tokens as a bearer header or a sign-in cookie. Wrap ``extra`` routes
-    that need the API tokens with :func:`protect`. The mount comes last: it matches any path.
+    itself: the same API tokens (``tokens``, one throttle for all; by default the settings')
+    as a bearer header or a sign-in cookie. Wrap ``extra`` routes that need the API tokens with
+    :func:`protect`. The mount comes last: it matches any path.
     """
+    tokens = tokens or ApiTokens(settings.api_tokens)
     return [
         Route(HEALTH_PATH, health, methods=["GET"]),
-        *connect_routes(settings, store),
+        *connect_routes(settings, store, tokens=tokens),
         *extra,
-        Mount("/", app=protect(mcp_app, settings)),
+        Mount("/", app=protect(mcp_app, tokens)),
     ]
 
 
@@ -212,11 +240,13 @@ def build_app(
     read_only: bool = False,
     actions: Sequence[ToolSpec[Any, Any]] = (),
     extra_routes: Sequence[BaseRoute] = (),
+    tokens: ApiTokens | None = None,
 ) -> Starlette:
     """The Starlette app of ``callforce serve --transport http`` and ``callforce demo``.
 
     ``store`` is shared by the MCP server and the pages and stays open; the caller closes it.
     ``actions`` are the configured action tools (see :func:`server.app.build_server`).
+    ``tokens`` (default: ``settings.api_tokens``) is for tests of the throttle's clock.
     """
     server = build_server(settings, read_only=read_only, store=store, actions=actions)
     security = transport_security(settings)
@@ -238,7 +268,7 @@ def build_app(
             yield
 
     return Starlette(
-        routes=routes(settings, store, mcp_app, extra=extra_routes),
+        routes=routes(settings, store, mcp_app, extra=extra_routes, tokens=tokens),
         middleware=[Middleware(HostCheck, security=security)],
         lifespan=lifespan,
     )
@@ -282,7 +312,8 @@ def run_fast(main: Coroutine[Any, Any, _T]) -> _T:
 
 
 class HttpServer(uvicorn.Server):
-    """uvicorn for callforce: quiet logs, and Ctrl-C or SIGTERM end it normally.
+    """uvicorn for callforce: quiet logs (``log_level``), no access log, and Ctrl-C or SIGTERM
+    end it normally.
 
     uvicorn re-raises the signal after a graceful shutdown (so a plain ``uvicorn`` run ends in
     KeyboardInterrupt, or is killed by SIGTERM), and a second Ctrl-C skips the app's shutdown
@@ -291,12 +322,14 @@ class HttpServer(uvicorn.Server):
     command returns 0.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, log_level: str = "WARNING") -> None:
         super().__init__(
             uvicorn.Config(
                 app,
                 log_config=None,
-                log_level="warning",
+                # Its own lines are redacted like every other (server.cli.logs); access lines
+                # (the full path with its query) are never written.
+                log_level=log_level.lower(),
                 access_log=False,
                 server_header=False,
                 lifespan="on",

@@ -4,8 +4,9 @@ The caller controls the values, so everything is checked before a socket opens, 
 policy in :mod:`server.salesforce.endpoints`: the endpoint is a path under ``/services/`` that
 means one thing (never an absolute URL, ``//host``, a backslash, a control character, an empty,
 ``.`` or ``..`` segment — raw or percent-encoded — or anything under ``/services/oauth2/``);
-headers cannot carry CR/LF or set what the transport owns (Authorization, Host, Cookie, lengths
-and encodings, Content-Type: the body is JSON only).
+headers cannot carry CR/LF or anything but ASCII, or set what the transport owns (Authorization,
+Host, Cookie, lengths and encodings, Content-Type: the body is JSON only); the body holds only
+what JSON can carry (no infinity: ``1e309`` parses as one).
 The client adds the bearer token itself and follows no redirect, so the token never leaves the
 instance. An answer of 400 or more becomes a tool error with Salesforce's status, errorCode and
 message, so that an agent cannot mistake a failure for success.
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from server.errors import RequestRefused
 from server.salesforce.answers import json_or_none
-from server.salesforce.endpoints import check_endpoint, check_headers
+from server.salesforce.endpoints import check_endpoint, check_headers, check_json_body
 from server.toolkit import DESTRUCTIVE, ConnectionArg, ToolContext, ToolSpec
 from server.toolkit.agent_text import compact_json
 
@@ -106,6 +107,7 @@ async def custom_api_call(ctx: ToolContext, args: CustomApiCallArgs) -> CustomAp
             raise RequestRefused(
                 f"a {args.method} request has no body; put parameters in the endpoint."
             )
+        check_json_body(args.body)
         params = dict(endpoint.query)
         if len(params) != len(endpoint.query):
             raise RequestRefused("the endpoint repeats a query parameter.")

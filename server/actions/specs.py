@@ -2,11 +2,12 @@
 
 :func:`build_action_specs` checks an :class:`~server.actions.model.ActionSet` against the org and
 makes one :class:`~server.toolkit.ToolSpec` per action, registered like the generic tools
-(:func:`register_actions`), so the schema an agent sees is what the SDK validates. Each
-variable is typed from the Salesforce field it fills, or is compared with in SOQL: email,
-date, datetime (formats), numbers with the field's bounds, boolean, picklist (an enum of its
-active values), reference (an id pattern), text (max length, enforced but not advertised:
-see :func:`~server.toolkit.agent_text.portable_schema`). A ``type`` in the file wins. A
+(:func:`register_actions`), so the schema an agent sees is what its arguments are validated
+against. Each variable is typed from the Salesforce field it fills, or is compared with in
+SOQL: email, date, datetime (formats), numbers with the field's bounds, boolean, picklist (an
+enum of its active values; a value is matched as the generic tools match it: any case, or its
+label), reference (an id pattern), text (max length, enforced but not advertised: see
+:func:`~server.toolkit.agent_text.portable_schema`). A ``type`` in the file wins. A
 variable's example, or a combobox's usual values, and its default are said in its description
 (the ``examples`` and ``default`` keywords are not portable); null stands for the default, or
 for "leave it out".
@@ -33,7 +34,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from mcp.types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from server.actions.check import CheckedAction, check_actions, typing_use
 from server.actions.model import ActionConfig, ActionFileError, ActionSet, Use
@@ -86,6 +87,24 @@ def _enum(values: Sequence[str]) -> Any:
     return operator.getitem(Literal, tuple(values))
 
 
+def _picklist(field: FieldInfo) -> Any:
+    """An enum of the field's active values that also takes a value's label, in any case and
+    with extra spaces, as the generic tools do (:mod:`server.values.picklists`): "warm" is
+    Warm, a label its API value. The schema still lists the values."""
+
+    def named(value: Any) -> Any:
+        return (field.picklist_value(value) or value) if isinstance(value, str) else value
+
+    return Annotated[_enum(field.picklist_values), BeforeValidator(named)]
+
+
+def _split_values(value: Any) -> Any:
+    """A multipicklist's values given as one text, "a;b", as a list (what create_record takes)."""
+    if isinstance(value, str):
+        return [item for item in value.split(";") if item.strip()]
+    return value
+
+
 def _field_type(field: FieldInfo) -> tuple[Any, dict[str, Any]]:
     """The annotation and Field settings of a value that fills ``field``."""
     kind, text = field.type, {"max_length": field.length or MAX_VALUE_CHARS}
@@ -103,8 +122,10 @@ def _field_type(field: FieldInfo) -> tuple[Any, dict[str, Any]]:
     if kind == "boolean":
         return bool, {}
     if kind in ("picklist", "multipicklist") and field.picklist_values:
-        enum = _enum(field.picklist_values)
-        return (list[enum], {"min_length": 1}) if kind == "multipicklist" else (enum, {})  # type: ignore[valid-type]
+        enum = _picklist(field)
+        if kind == "multipicklist":
+            return Annotated[list[enum], BeforeValidator(_split_values)], {"min_length": 1}  # type: ignore[valid-type]
+        return enum, {}
     formats = {"email": "email", "date": "date", "datetime": "date-time", "time": "time"}
     if kind in formats:
         limit = field.length if kind == "email" and field.length else 64
@@ -369,6 +390,7 @@ def action_spec(
         result=_RESULTS[config.kind],
         handler=_handler(checked, connection),
         origin=origin,
+        budget="bulk" if config.kind == "bulk" else "call",
     )
 
 

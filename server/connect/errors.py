@@ -10,7 +10,9 @@ Reasons:
 =================  ===================================================================
 ``input``          what was entered is not usable (the message says what to change)
 ``denied``         the person chose Deny on Salesforce's consent page
-``state_unknown``  the callback's ``state`` was never issued here (or another browser's)
+``state_unknown``  the callback's ``state`` was never issued here
+``wrong_browser``  the callback came without the cookie of the browser that started it (a
+                   link scanner, another browser): refused, and the attempt keeps waiting
 ``state_used``     the callback's ``state`` was already used
 ``state_expired``  the attempt is older than 10 minutes
 ``client``         Salesforce does not know the consumer key, or the secret is wrong
@@ -37,6 +39,7 @@ Reason = Literal[
     "input",
     "denied",
     "state_unknown",
+    "wrong_browser",
     "state_used",
     "state_expired",
     "client",
@@ -56,6 +59,12 @@ _FAILURES: dict[str, tuple[str, str]] = {
     "state_unknown": (
         "This sign-in did not start on this page (its state is unknown here), so it was refused.",
         "Nothing was saved. Start again with the Connect button, in this browser.",
+    ),
+    "wrong_browser": (
+        "This sign-in link works only in the browser that started the sign-in, and this is "
+        "another browser or app (a link scanner or preview, perhaps).",
+        "Nothing was used up: open the link in the browser that started the sign-in to finish "
+        "connecting, or start again with the Connect button in this one.",
     ),
     "state_used": (
         "This sign-in was already used: each one works once.",

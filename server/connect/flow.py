@@ -12,7 +12,9 @@ reads the user from ``userinfo``, and only then saves the connection. Any failur
 
 An attempt may also be bound to a browser (``binding``: the page's session cookie): the callback
 must come back in the browser that started it, so a link carrying someone else's code and state
-cannot connect *their* org here.
+cannot connect *their* org here. A callback without that binding — a mail scanner or a link
+preview opening the URL first — changes nothing: the attempt is neither used up nor exchanged,
+and the failure (``wrong_browser``) says to open the link in the browser that started it.
 
 What the person chose is checked by :mod:`server.connect.targets`; failures are
 :class:`~server.connect.errors.ConnectFailed`, whose reasons are listed there.
@@ -178,19 +180,28 @@ class ConnectFlow:
     # -- finishing -----------------------------------------------------------------------------
 
     def take(self, state: str | None, binding: str | None = None) -> Attempt:
-        """Remove and return the attempt of ``state``, or say why there is none."""
+        """Remove and return the attempt of ``state``, or say why there is none.
+
+        A bound attempt is only taken by its own browser: anyone else's visit (``wrong_browser``)
+        leaves it waiting, untouched.
+        """
         if not state:
             raise ConnectFailed("state_unknown")
         key = _digest(state)
-        attempt = self._attempts.pop(key, None)
+        attempt = self._attempts.get(key)
         if attempt is None:
             raise ConnectFailed("state_used" if key in self._finished else "state_unknown")
-        now = self._clock()
-        self._finished[key] = now
         if attempt.binding is not None and not hmac.compare_digest(
             attempt.binding, _digest(binding or "")
         ):
-            raise ConnectFailed("state_unknown")
+            # A mail scanner or a link preview follows the callback URL before the person does.
+            # Using the attempt up here would show the person "already used", so the visit
+            # changes nothing: no exchange, and the browser that started it can still finish.
+            logger.info("connect %r: callback from another client ignored", attempt.name)
+            raise ConnectFailed("wrong_browser")
+        del self._attempts[key]
+        now = self._clock()
+        self._finished[key] = now
         if now - attempt.started > ATTEMPT_TTL_SECONDS:
             raise ConnectFailed("state_expired")
         return attempt

@@ -9,8 +9,9 @@ On top of :mod:`server.web`'s Host/Origin check:
   :func:`server.web.check_bind` enforces — pages need ``Authorization: Bearer <token>`` (as
   ``/mcp``) or a sign-in cookie, which a browser gets by entering one of the tokens once on the
   sign-in form: HMAC(process key, session, time), valid for :data:`SIGNIN_SECONDS` or until
-  callforce restarts. The token itself is never put in a cookie. Tokens are compared in
-  constant time, all of them every time.
+  callforce restarts. The token itself is never put in a cookie. Tokens are checked by the
+  app's :class:`~server.connect.admission.ApiTokens`: in constant time, and wrong ones — from
+  the header or the form — count towards the address's lock-out, shared with ``/mcp``.
 - **Cookies** are HttpOnly, ``SameSite=Lax`` (the OAuth callback arrives from Salesforce's site
   and must carry them), ``Secure`` over https, and named with the port: browsers share cookies
   between the ports of a host, and two callforces on one machine must not overwrite each other's.
@@ -23,13 +24,14 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pydantic import SecretStr
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+
+from server.connect.admission import ApiTokens
 
 #: How long a sign-in with an API token lasts.
 SIGNIN_SECONDS = 12 * 60 * 60
@@ -37,20 +39,15 @@ _MAX_FORM_BYTES = 16 * 1024
 _SESSION = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
-def _digest(token: str) -> bytes:
-    # Equal-length digests make compare_digest's time independent of the token's length too.
-    return hashlib.sha256(token.encode()).digest()
-
-
 class PageGuard:
     """Sessions, CSRF values and sign-ins of one app (one process key)."""
 
-    def __init__(self, api_tokens: Sequence[SecretStr]) -> None:
+    def __init__(self, tokens: ApiTokens) -> None:
         self._key = secrets.token_bytes(32)
-        self._tokens = [_digest(token.get_secret_value()) for token in api_tokens]
+        self._tokens = tokens
 
     def __repr__(self) -> str:
-        return f"PageGuard({len(self._tokens)} API tokens)"
+        return f"PageGuard({self._tokens!r})"
 
     @staticmethod
     def cookie_name(request: Request, purpose: str) -> str:
@@ -78,23 +75,38 @@ class PageGuard:
     @property
     def sign_in_required(self) -> bool:
         """Whether API tokens are configured."""
-        return bool(self._tokens)
+        return self._tokens.required
 
-    def token_ok(self, presented: str) -> bool:
-        """Whether ``presented`` is one of the API tokens."""
-        digest = _digest(presented)
-        matched = False
-        for known in self._tokens:  # no early exit: every token is compared
-            matched |= hmac.compare_digest(digest, known)
-        return matched
+    @staticmethod
+    def _address(request: Request) -> str | None:
+        return request.client.host if request.client else None
+
+    @staticmethod
+    def _bearer(request: Request) -> str | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def retry_after(self, request: Request, *, presenting: bool = True) -> int:
+        """Seconds this browser's address is locked out for wrong tokens (0: it is not).
+
+        ``presenting=False`` asks for a page request: only a bearer header tries a token there.
+        """
+        if not self._tokens.required or not (presenting or self._bearer(request)):
+            return 0
+        return self._tokens.retry_after(self._address(request))
+
+    def token_ok(self, presented: str, request: Request) -> bool:
+        """Whether ``presented`` is one of the API tokens (a wrong one counts against the
+        request's address; ask :meth:`retry_after` first)."""
+        return self._tokens.check(presented, self._address(request))
 
     def signed_in(self, request: Request) -> bool:
         """Bearer token or sign-in cookie; always True when no API token is configured."""
-        if not self._tokens:
+        if not self._tokens.required:
             return True
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return self.token_ok(token.strip())
+        bearer = self._bearer(request)
+        if bearer is not None:
+            return self.token_ok(bearer, request)
         session = self.session(request)
         cookie = request.cookies.get(self.cookie_name(request, "signin"), "")
         issued, _, signature = cookie.partition(".")

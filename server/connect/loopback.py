@@ -105,7 +105,7 @@ async def connect_in_browser(
             )
         except ConnectFailed as exc:
             # Someone else's request (no state of ours) must not end our attempt.
-            if exc.reason != "state_unknown" and not outcome.done():
+            if exc.reason not in ("state_unknown", "wrong_browser") and not outcome.done():
                 outcome.set_exception(exc)
             return _finished_page(None, exc)
         if not outcome.done():

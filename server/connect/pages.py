@@ -7,7 +7,8 @@
 ``POST /connect``           start a connect (:class:`~server.connect.flow.ConnectFlow`): 303 to
                             the org's authorize URL, or the page again saying what to change
 ``GET /oauth/callback``     Salesforce sends the browser back here: 303 to
-                            ``/?notice=connected&name=…`` or ``/?notice=<failure reason>``
+                            ``/?notice=connected&name=…`` or ``/?notice=<failure reason>``;
+                            403 to any client but the browser that started it
 ``POST /disconnect``        revoke at Salesforce, then forget the connection even if that failed
 ``POST /default``           make a connection the default
 ``POST /signin``            trade an API token for a sign-in cookie (see below)
@@ -19,11 +20,14 @@ for any other (a public deployment sits behind TLS); it must be listed in the Sa
 
 Guards: the Host/Origin check of :mod:`server.web`, then :mod:`server.connect.guard` — with
 ``CALLFORCE_API_TOKENS`` set, every route but the callback needs a bearer token or a sign-in
-(``POST /signin``); every form carries a CSRF value bound to the browser's session cookie. The
-callback needs no sign-in: it does nothing without a ``state`` this process issued to this very
-browser (the attempt is bound to the session cookie), so a link carrying another person's code
-and state cannot connect their org here. Pages are never cached or framed; the CSP allows no
-script at all.
+(``POST /signin``), and an address that sent too many wrong tokens gets 429 with
+``Retry-After`` (:mod:`server.connect.admission`); every form carries a CSRF value bound to the
+browser's session cookie. The callback needs no sign-in: it does nothing without a ``state``
+this process issued to this very browser (the attempt is bound to the session cookie), so a
+link carrying another person's code and state cannot connect their org here. Another client's
+visit (a mail scanner or link preview opening the callback first) is answered 403 on the spot —
+open the link in the browser that started the sign-in — and leaves the attempt for that
+browser. Pages are never cached or framed; the CSP allows no script at all.
 
 Tokens never appear on a page, in a URL or in a log line; a notice in the URL is one of a fixed
 set of texts, so a forged link cannot make the page say anything else.
@@ -44,6 +48,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import __version__
+from server.connect.admission import ApiTokens
 from server.connect.errors import ConnectFailed
 from server.connect.flow import ConnectFlow
 from server.connect.guard import PageGuard, read_form
@@ -84,11 +89,13 @@ def templates() -> jinja2.Environment:
 class ConnectPages:
     """The handlers behind :func:`connect_routes`; one instance per app."""
 
-    def __init__(self, settings: Settings, store: ConnectionStore, flow: ConnectFlow) -> None:
+    def __init__(
+        self, settings: Settings, store: ConnectionStore, flow: ConnectFlow, tokens: ApiTokens
+    ) -> None:
         self._settings = settings
         self._store = store
         self._flow = flow
-        self._guard = PageGuard(settings.api_tokens)
+        self._guard = PageGuard(tokens)
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -164,6 +171,25 @@ class ConnectPages:
         context = {"title": "Sign in", "error": error}
         return self._html(request, "signin.html", context, status)
 
+    def _locked_out_page(self, request: Request, wait: int) -> Response:
+        """429: this address sent too many wrong API tokens (:mod:`server.connect.admission`)."""
+        error = (
+            f"Too many wrong API tokens from this address: try again in {wait} seconds. "
+            "Nothing was checked."
+        )
+        response = self._signin_page(request, error=error, status=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    def _refused(self, request: Request) -> Response | None:
+        """The answer for a browser that may not see the page yet (locked out, or not signed
+        in); None when it may."""
+        if wait := self._guard.retry_after(request, presenting=False):
+            return self._locked_out_page(request, wait)
+        if not self._guard.signed_in(request):
+            return self._signin_page(request)
+        return None
+
     @staticmethod
     def _see_other(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
@@ -172,14 +198,14 @@ class ConnectPages:
 
     async def home(self, request: Request) -> Response:
         """``GET /``: the page."""
-        if not self._guard.signed_in(request):
-            return self._signin_page(request)
+        if refused := self._refused(request):
+            return refused
         return self._page(request, notice=notice(request.query_params, self._store))
 
     async def _checked_form(self, request: Request) -> dict[str, str] | Response:
         """The POSTed form, or the answer refusing it (not signed in, too big, CSRF)."""
-        if not self._guard.signed_in(request):
-            return self._signin_page(request)
+        if refused := self._refused(request):
+            return refused
         form = await read_form(request)
         if form is None:
             return HTMLResponse("The form is too large or malformed.", 400, headers=PAGE_HEADERS)
@@ -227,12 +253,25 @@ class ConnectPages:
                 binding=self._guard.session(request) or "",
             )
         except ConnectFailed as exc:
+            if exc.reason == "wrong_browser":
+                return self._other_browser(exc)
             target = f"/?notice={exc.reason}"
             if exc.salesforce_error:
                 target += f"&sf={quote(exc.salesforce_error)}"
         else:
             target = f"/?notice=connected&name={quote(conn.name)}"
         return self._see_other(target)
+
+    @staticmethod
+    def _other_browser(failure: ConnectFailed) -> Response:
+        """The callback's answer to a client that did not start the attempt (a link scanner):
+        said on the spot, without a redirect to a page it may not open, a cookie or a footer."""
+        body = (
+            templates()
+            .get_template("other_browser.html")
+            .render(title="Not connected", message=failure.message, hint=failure.hint)
+        )
+        return HTMLResponse(body, status_code=403, headers=PAGE_HEADERS)
 
     async def disconnect(self, request: Request) -> Response:
         """``POST /disconnect``: revoke at Salesforce and forget, even when revoking fails."""
@@ -287,7 +326,9 @@ class ConnectPages:
             return self._signin_page(request, error="The form expired; try again.", status=403)
         if not self._guard.sign_in_required:
             return self._see_other("/")
-        if not self._guard.token_ok(form.get("token", "").strip()):
+        if wait := self._guard.retry_after(request):
+            return self._locked_out_page(request, wait)
+        if not self._guard.token_ok(form.get("token", "").strip(), request):
             return self._signin_page(request, error="That is not one of callforce's API tokens.")
         response = self._see_other("/")
         self._guard.sign_in(request, response, session)
@@ -295,10 +336,20 @@ class ConnectPages:
 
 
 def connect_routes(
-    settings: Settings, store: ConnectionStore, *, flow: ConnectFlow | None = None
+    settings: Settings,
+    store: ConnectionStore,
+    *,
+    flow: ConnectFlow | None = None,
+    tokens: ApiTokens | None = None,
 ) -> list[BaseRoute]:
-    """The connect page's routes (module docstring); ``flow`` is for tests."""
-    pages = ConnectPages(settings, store, flow or ConnectFlow(settings, store))
+    """The connect page's routes (module docstring). ``tokens``: the app's API tokens, whose
+    throttle ``/mcp`` shares (default: the settings' own); ``flow`` is for tests."""
+    pages = ConnectPages(
+        settings,
+        store,
+        flow or ConnectFlow(settings, store),
+        tokens or ApiTokens(settings.api_tokens),
+    )
     return [
         Route("/", pages.home, methods=["GET"]),
         Route("/connect", pages.connect, methods=["POST"]),

@@ -63,6 +63,7 @@ from server.salesforce.answers import json_object
 from server.salesforce.budget import current as current_budget
 from server.salesforce.budget import opened
 from server.salesforce.endpoints import check_endpoint
+from server.salesforce.long_query import composite_body, fits_in_url, subrequest_answer
 from server.salesforce.renewal import SessionRenewal
 from server.salesforce.trust import ssl_context
 from server.salesforce.wire import Wire, target
@@ -342,20 +343,28 @@ class SalesforceClient:
     ) -> dict[str, Any]:
         """Run SOQL; the first page ``{totalSize, done, nextRecordsUrl?, records}``.
 
-        ``batch_size`` is clamped to Salesforce's 200–2000 (it may answer other sizes).
+        ``batch_size`` is clamped to Salesforce's 200–2000 (it may answer other sizes). A
+        statement too long for a URL is sent as a Composite subrequest
+        (:mod:`~server.salesforce.long_query`): still one request, the same answer and errors.
         """
         headers = {}
         if batch_size is not None:
             size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
             headers["Sforce-Query-Options"] = f"batchSize={size}"
+        path = self.api_path("query")
+        if fits_in_url(path, soql):
+            response = await self.request(
+                "GET", path, connection=connection, params={"q": soql}, headers=headers
+            )
+            return json_object(response)
         response = await self.request(
-            "GET",
-            self.api_path("query"),
+            "POST",
+            self.api_path("composite"),
             connection=connection,
-            params={"q": soql},
-            headers=headers,
+            json=composite_body(path, soql, headers),
+            idempotent=True,  # a query: safe to send again
         )
-        return json_object(response)
+        return subrequest_answer(json_object(response))
 
     async def query_more(
         self, next_records_url: str, *, connection: str | None = None

@@ -21,15 +21,19 @@ Percent-encoded data inside a segment is otherwise fine: an external id such as 
 as the one segment ``%231%2F2``. The query string (after ``?``) is data for Salesforce.
 
 :func:`check_headers` keeps what the transport owns (Authorization, Host, Cookie, lengths,
-encodings, Content-Type: bodies are JSON) out of a caller's hands, and refuses line breaks.
+encodings, Content-Type: bodies are JSON) out of a caller's hands, and refuses line breaks and
+values HTTP/1.1 cannot carry as text (anything but ASCII). :func:`check_json_body` refuses what
+JSON cannot carry (infinity, NaN) before a body is written.
 
-Both raise :class:`~server.errors.RequestRefused` whose ``reason`` names what to fix.
+All three raise :class:`~server.errors.RequestRefused` whose ``reason`` names what to fix.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from server.errors import RequestRefused
@@ -46,6 +50,10 @@ _REFUSED_HEADERS = frozenset(
     }
 )  # fmt: skip
 MAX_HEADER_VALUE_CHARS = 4000
+#: Deepest nesting of objects and lists a caller's JSON body may have.
+MAX_BODY_DEPTH = 64
+#: Longest integer a caller's JSON body may hold: ~300 digits, far beyond any Salesforce number.
+_MAX_INT_BITS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +123,51 @@ def check_endpoint(endpoint: str) -> Endpoint:
 
 
 def check_headers(headers: dict[str, str] | None) -> dict[str, str]:
-    """The headers a caller may set, as given; RequestRefused naming the first that may not."""
+    """The headers a caller may set, values without surrounding spaces (HTTP does not count
+    them as part of a value); RequestRefused naming the first that may not be sent."""
     checked: dict[str, str] = {}
     for name, value in (headers or {}).items():
         if not _HEADER_NAME.fullmatch(name):
             raise RequestRefused(f"'{name[:40]}' is not a valid header name.")
         if name.lower() in _REFUSED_HEADERS:
             raise RequestRefused(f"the {name} header is set by callforce and cannot be given.")
-        if _CONTROL.search(value.replace("\t", " ")) or len(value) > MAX_HEADER_VALUE_CHARS:
+        if len(value) > MAX_HEADER_VALUE_CHARS:
+            raise RequestRefused(
+                f"the value of {name} is longer than {MAX_HEADER_VALUE_CHARS} characters."
+            )
+        if _CONTROL.search(value.replace("\t", " ")):
             raise RequestRefused(f"the value of {name} contains line breaks or control characters.")
-        checked[name] = value
+        if not value.isascii():
+            # HTTP/1.1 carries a header value as bytes; anything but ASCII means a different
+            # thing to each server (Latin-1, UTF-8, or refused), so it is not sent at all.
+            raise RequestRefused(
+                f"the value of {name} has characters a header cannot carry (only ASCII): "
+                "spell it without accents or symbols, or put the text in the body."
+            )
+        checked[name] = value.strip(" \t")
     return checked
+
+
+def check_json_body(body: Any, where: str = "body") -> None:
+    """RequestRefused naming the first place in ``body`` that JSON cannot carry: a number that
+    is not finite (``1e309`` parses as infinity), one too long to write, or nesting deeper
+    than :data:`MAX_BODY_DEPTH`."""
+    pending: list[tuple[Any, str, int]] = [(body, where, 0)]
+    while pending:
+        value, at, depth = pending.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise RequestRefused(f"{at} is nested more than {MAX_BODY_DEPTH} levels deep.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RequestRefused(
+                f"{at} is not a finite number (JSON has no infinity or NaN): give a number "
+                "Salesforce can store."
+            )
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+            raise RequestRefused(f"{at} is a number too long to send: give a shorter one.")
+        if isinstance(value, dict):
+            items: list[tuple[Any, Any]] = list(value.items())
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+        else:
+            continue
+        pending.extend((item, f"{at}.{str(key)[:40]}", depth + 1) for key, item in reversed(items))

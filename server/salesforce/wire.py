@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 import httpcore
 import httpx
 
-from server.errors import OutcomeUnknown, Timeout, TransportError
+from server.errors import OutcomeUnknown, RequestRefused, Timeout, TransportError
 from server.salesforce.budget import CallBudget
 from server.salesforce.budget import current as current_budget
 
@@ -100,18 +100,7 @@ class Wire:
         """One request within ``within`` seconds (its socket timeouts); its answer, whatever
         the status (see the module doc for errors). A write's first byte on the socket is
         recorded in the call's budget (:mod:`server.salesforce.budget`)."""
-        sent_headers = list(_FIXED_HEADERS)
-        for name, value in (headers or {}).items():
-            if name.lower() != "authorization":  # nobody but the client sets it
-                sent_headers.append((name.encode("ascii"), value.encode("ascii")))
-        if bearer is not None:
-            sent_headers.append((b"Authorization", f"Bearer {bearer}".encode("ascii")))
-        content = None
-        if json is not None:
-            # As httpx encodes JSON: compact, UTF-8, and no NaN or Infinity (not JSON).
-            text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            content = text.encode("utf-8")
-            sent_headers.append((b"Content-Type", b"application/json"))
+        sent_headers, content = _encoded(headers, bearer, json)
         extensions: dict[str, Any] = {
             "timeout": {
                 "connect": min(self._connect_timeout, within),
@@ -145,6 +134,36 @@ class Wire:
                 raise OutcomeUnknown(operation(method)) from None
             raise TransportError("the connection dropped", request_sent=True) from None
         return httpx.Response(answer.status, headers=answer.headers, content=answer.content)
+
+
+def _encoded(
+    headers: Mapping[str, str] | None, bearer: str | None, json: Any
+) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """The request's headers and body as bytes; RequestRefused (nothing sent) for a header that
+    is not ASCII or a body that is not JSON (NaN, infinity, lone surrogates)."""
+    sent_headers = list(_FIXED_HEADERS)
+    try:
+        for name, value in (headers or {}).items():
+            if name.lower() != "authorization":  # nobody but the client sets it
+                sent_headers.append((name.encode("ascii"), value.encode("ascii")))
+    except UnicodeEncodeError:
+        raise RequestRefused(
+            "a header holds characters a header cannot carry (only ASCII)."
+        ) from None
+    if bearer is not None:
+        sent_headers.append((b"Authorization", f"Bearer {bearer}".encode("ascii")))
+    if json is None:
+        return sent_headers, None
+    try:
+        # As httpx encodes JSON: compact, UTF-8, and no NaN or Infinity (not JSON).
+        text = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        content = text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError):  # also what a circular structure raises
+        raise RequestRefused(
+            "the body holds a value JSON cannot carry (infinity, NaN or broken text)."
+        ) from None
+    sent_headers.append((b"Content-Type", b"application/json"))
+    return sent_headers, content
 
 
 def _write_tracer(

@@ -11,10 +11,14 @@ the store is therefore thread-safe.
 
 On disk: the database and its ``-wal``/``-shm`` siblings are mode 0600 (the file is created 0600
 before SQLite opens it, SQLite gives the siblings the database's mode, and the modes are checked
-again after opening), in a home directory created 0700. Tokens are sealed with
-:class:`~server.store.crypto.TokenCipher` bound to (connection, column); no plaintext token is ever
-written. Decrypted tokens are cached in memory per (connection, column, ciphertext), so a call
-does not decrypt again until the token changes.
+again after opening), in a home directory created 0700. A home that already exists and that
+group or others may use is made private before anything is read or written in it
+(:func:`private_home`): the folder 0700, and everything directly in it loses its group and other
+permissions (callforce's files become 0600, its folders 0700). When that cannot be done (another
+owner, a read-only mount) the store refuses to open: :class:`HomeNotPrivate` says what to run.
+Tokens are sealed with :class:`~server.store.crypto.TokenCipher` bound to (connection, column);
+no plaintext token is ever written. Decrypted tokens are cached in memory per (connection,
+column, ciphertext), so a call does not decrypt again until the token changes.
 
 Its :meth:`~SQLiteConnectionStore.renewal_lock` is a :class:`~server.store.locks.FileLock` per
 connection in ``<home>/callforce.db.locks/``.
@@ -26,7 +30,9 @@ import builtins
 import datetime as dt
 import logging
 import os
+import shlex
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Any, get_args
@@ -82,6 +88,36 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
+class HomeNotPrivate(PermissionError):  # noqa: N818 - names what is refused, as the errors tree
+    """``CALLFORCE_HOME`` is open to group or others and its mode cannot be changed."""
+
+
+def private_home(home: Path) -> None:
+    """Create ``home`` 0700, or make an existing one private (module docstring)."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(home.stat().st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        os.chmod(home, 0o700)
+        for entry in home.iterdir():
+            # lstat: a symbolic link is left alone, not followed out of the home.
+            entry_mode = stat.S_IMODE(entry.lstat().st_mode)
+            if not entry.is_symlink() and entry_mode & 0o077:
+                os.chmod(entry, entry_mode & 0o700)
+    except OSError as exc:
+        quoted = shlex.quote(str(home))
+        raise HomeNotPrivate(
+            f"CALLFORCE_HOME {home} is open to other users (mode {mode:04o}), and callforce "
+            f"cannot make it private ({exc.strerror or exc}). It holds the Salesforce tokens "
+            f"and their key: run  chmod 700 {quoted} && chmod -R go-rwx {quoted}  as its "
+            "owner, or choose another CALLFORCE_HOME."
+        ) from None
+    logger.warning(
+        "%s was open to other users (mode %04o): made it 0700, and its contents private", home, mode
+    )
+
+
 def _private_file(path: Path) -> None:
     """Create ``path`` empty with mode 0600 if absent; tighten it to 0600 if present."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -100,7 +136,7 @@ class SQLiteConnectionStore:
         #: Every connection by lower-cased name, in name order, as of ``_data_version``.
         self._snapshot: dict[str, Connection] | None = None
         self._data_version = -1
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_home(path.parent)
         _private_file(path)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
         try:
@@ -118,6 +154,7 @@ class SQLiteConnectionStore:
     @classmethod
     def from_settings(cls, settings: Settings) -> SQLiteConnectionStore:
         """The store at ``<home>/callforce.db`` with the settings' token key."""
+        private_home(settings.home)  # before the key file is read or written in it
         return cls(settings.home / DB_FILE, TokenCipher.from_settings(settings))
 
     def __repr__(self) -> str:

@@ -11,9 +11,10 @@ A tool is a :class:`ToolSpec`: a name and title, a description an LLM can follow
 server's instructions, one of the annotation presets below, a pydantic model of its arguments, a
 pydantic model of its result, and an async handler ``(ToolContext, arguments) -> result``.
 :func:`register` turns the argument model into a *flat* signature (one top-level parameter per
-field, with its description and bounds), so the JSON schema an agent sees and the validation the
-SDK runs come from the same model; the model is validated again inside, so model-level rules run
-(cheaper than rebuilding it without validation: 1.6 µs against 3.3 µs for run_query's).
+field, with its description and bounds) whose schema is the one advertised; the SDK is handed
+a signature that takes anything, and the call is validated once, by the model, inside the error
+boundary — so a bad argument reads like callforce's other errors (one line naming it, no value
+echoed, no pydantic link), and the schema and the validation still come from the same model.
 
 **What the agent sees of a tool**: its input schema in the keywords every function-calling
 converter accepts (:func:`~.agent_text.portable_schema`: no titles, examples, defaults or
@@ -38,8 +39,8 @@ kinds; every handler runs inside :func:`error_boundary`, which sends:
 - a :class:`~server.errors.CallforceError` → its :meth:`~server.errors.CallforceError.for_agent`
   text (safe by construction; for a value coercion: "Nothing was sent …" and one line per
   problem);
-- a :class:`pydantic.ValidationError` raised by our own code → one line per error, no input
-  echo;
+- a :class:`pydantic.ValidationError` (the arguments, or one raised by our own code) → one
+  line per problem, naming where, no input echo;
 - anything else → logged server-side with its traceback, and the agent gets only
   :data:`INTERNAL_ERROR`.
 

@@ -7,6 +7,7 @@ tool X"), so every handler runs inside :func:`error_boundary`; see :mod:`server.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,12 +22,34 @@ logger = logging.getLogger("callforce.tools")
 INTERNAL_ERROR = "callforce hit an internal error; the call did not complete."
 
 
+#: How pydantic names the arms of a union in an error's location (``dict[str,any]``, ``str``,
+#: ``literal['a']``, ``function-after[…]``, ``json-or-python``): not a place an agent can
+#: fix, so left out — after the first part, which is always the argument's name.
+_UNION_ARM = re.compile(
+    r"\[|^(str|int|float|bool|bytes|none|list|dict|date|datetime|time|decimal|uuid)$"
+    r"|^[a-z]+(-[a-z]+)+$"
+)
+_SHOULD_BE = "Input should be "
+
+
 def validation_message(error: ValidationError) -> str:
-    """One line per pydantic error, naming where; the rejected input is not echoed."""
-    lines = []
+    """One line per place with a problem, naming it (``records.0.LastName``), the rejected
+    input not echoed; a value no arm of a union takes is one line saying what each wants."""
+    problems: dict[str, list[str]] = {}
     for entry in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in entry["loc"])
+        first, *rest = entry["loc"] or ("",)
+        kept = [part for part in rest if isinstance(part, int) or not _UNION_ARM.search(part)]
+        where = ".".join(str(part) for part in (first, *kept) if part != "")
         text = str(entry["msg"]).removeprefix("Value error, ")
+        said = problems.setdefault(where, [])
+        if text not in said:
+            said.append(text)
+    lines = []
+    for where, texts in problems.items():
+        if len(texts) > 1 and all(text.startswith(_SHOULD_BE) for text in texts):
+            text = _SHOULD_BE + " or ".join(text.removeprefix(_SHOULD_BE) for text in texts)
+        else:
+            text = "; ".join(texts)
         lines.append(f"{where}: {text}" if where else text)
     return "\n".join(lines)
 

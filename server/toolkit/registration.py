@@ -14,11 +14,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainValidator
 
 from server.toolkit.agent_text import is_closed, portable_schema, said_with
 from server.toolkit.boundary import error_boundary
+from server.toolkit.deadline import within_deadline
 from server.toolkit.spec import Answer, ToolContext, ToolSpec
 
 
@@ -70,20 +72,80 @@ def _parameters(
     return params, null_means
 
 
+class _Absent:
+    """An argument the call left out (the SDK hands every parameter over, given or not)."""
+
+
+_ABSENT = _Absent()
+
+
+def _absent() -> _Absent:
+    return _ABSENT
+
+
+def _as_given(value: Any) -> Any:
+    return value
+
+
+def _accepting(params: list[inspect.Parameter]) -> list[inspect.Parameter]:
+    """``params`` as the SDK is to validate them: anything, left out or not.
+
+    The SDK validates a call against the signature before our code runs and answers a failure
+    with pydantic's own dump (the value echoed, a link). So the signature it sees admits any
+    value and its absence, and ``call`` validates with the tool's argument model, inside the
+    error boundary. Each keeps its type as the annotation: the SDK decides by it whether a
+    JSON-encoded string is parsed first (never for a plain ``str``), as before.
+    """
+    accepting = []
+    for param in params:
+        annotation = param.annotation
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        # Annotated[T, ...] built at run time; mypy cannot check a computed type.
+        loose = operator.getitem(
+            Annotated, (annotation, PlainValidator(_as_given), Field(default_factory=_absent))
+        )
+        accepting.append(param.replace(annotation=loose, default=inspect.Parameter.empty))
+    return accepting
+
+
+def _input_schema(name: str, params: list[inspect.Parameter]) -> dict[str, Any]:
+    """The JSON schema the SDK makes of a function with the signature ``params``."""
+
+    def stand_in() -> None:
+        """Only its signature is read."""
+
+    stand_in.__name__ = name
+    stand_in.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    metadata = func_metadata(stand_in, structured_output=False)
+    return metadata.arg_model.model_json_schema(by_alias=True)
+
+
 def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
     """Add ``spec`` to ``server`` as a tool with flat, described top-level arguments, a portable
-    input schema, its result model as output schema, and short text for the agent."""
+    input schema, its result model as output schema, and short text for the agent.
+
+    The input schema is that of the flat signature (one described parameter per field); the
+    SDK is given a signature that admits anything (:func:`_accepting`), and the arguments are
+    validated by the model inside the error boundary, so a bad one reads like callforce's other
+    errors (:func:`~server.toolkit.boundary.validation_message`): one line per problem, naming
+    the argument, without its value.
+    """
     closed = is_closed(portable_schema(spec.arguments.model_json_schema()))
     params, null_means = _parameters(spec.arguments, nullable_defaults=closed)
+    schema = portable_schema(_input_schema(spec.name, params))
+    params = _accepting(params)
 
-    async def call(ctx: Context[Any, Any], **arguments: Any) -> CallToolResult:
+    async def call(ctx: Context[Any, Any], **given: Any) -> CallToolResult:
         with error_boundary(spec.name):
+            arguments = {name: value for name, value in given.items() if value is not _ABSENT}
             for name, default in null_means.items():
-                if arguments[name] is None:
+                if name in arguments and arguments[name] is None:
                     arguments[name] = default
             tool_ctx = ToolContext(ctx.request_context.lifespan_context, ctx.report_progress)
             args = spec.arguments.model_validate(arguments)
-            result = await spec.handler(tool_ctx, args)
+            settings = tool_ctx.services.settings
+            result = await within_deadline(spec, settings, spec.handler(tool_ctx, args))
             answer = result if isinstance(result, Answer) else Answer.of(result)
             return answer.result()
 
@@ -107,11 +169,12 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
     )
     # MCPServer 2.3 builds the input schema from the signature, with pydantic's titles and
     # examples, and has no public way to shape it; the registered Tool's ``parameters`` are what
-    # tools/list sends. tests/tools/test_surface.py snapshots the result, so an SDK change that
-    # breaks this is seen at once.
+    # tools/list sends (the flat signature's schema, not the accepting one the SDK was given).
+    # tests/tools/test_surface.py snapshots the result, so an SDK change that breaks this is
+    # seen at once.
     tool = server._tool_manager.get_tool(spec.name)  # private: no public API, see above
     if tool is not None:
-        tool.parameters = portable_schema(tool.parameters)
+        tool.parameters = schema
 
 
 def unregister(server: MCPServer[Any], name: str) -> None:

@@ -193,9 +193,11 @@ async def test_deny_in_the_browser(
 
 
 async def test_forged_and_replayed_callbacks_in_the_browser(
-    page: Page, settings: Settings, production: BackgroundEmulator
+    page: Page, browser: Browser, settings: Settings, production: BackgroundEmulator
 ) -> None:
-    """A changed state is refused, the real one connects once, its replay is refused."""
+    """A changed state is refused; a link scanner (another browser, no cookie) opening the real
+    callback first is told where to open it and uses nothing up; the real one then connects
+    once, and its replay is refused."""
     with serving(settings) as (app, store):
         held: list[str] = []
         arrived = asyncio.Event()
@@ -223,6 +225,16 @@ async def test_forged_and_replayed_callbacks_in_the_browser(
         )
         assert page.url == f"{app.url}/?notice=state_unknown"
         assert "did not start on this page" in await page.locator("#notice").inner_text()
+        assert store.list() == []
+
+        scanner = await browser.new_context()
+        try:
+            seen = await (await scanner.new_page()).goto(callback)
+            assert seen is not None
+            assert seen.status == 403
+            assert "browser that started the sign-in" in await seen.text()
+        finally:
+            await scanner.close()
         assert store.list() == []
 
         await page.goto(callback)

@@ -160,9 +160,10 @@ async def test_attempt_bound_to_another_browser_is_refused(
     flow = ConnectFlow(settings, store)
     url = flow.begin(choice="production", name="prod", redirect_uri=CALLBACK, binding="browser-a")
     answer = query_of(await salesforce_answer(url))
-    with pytest.raises(ConnectFailed) as caught:
-        await flow.complete(answer["state"], code=answer["code"], binding="browser-b")
-    assert caught.value.reason == "state_unknown"
+    for binding in ("browser-b", None):
+        with pytest.raises(ConnectFailed) as caught:
+            await flow.complete(answer["state"], code=answer["code"], binding=binding)
+        assert caught.value.reason == "wrong_browser"
     assert store.list() == []
 
 
@@ -430,8 +431,9 @@ def test_no_app_configured(
 
 def test_failure_texts_say_what_to_do() -> None:
     """Every failure has a plain message and a next step; Salesforce's code is named when known."""
-    for reason in ("denied", "state_unknown", "state_used", "state_expired", "client", "callback",
-                   "exchange", "unreachable", "instance", "other_org"):  # fmt: skip
+    for reason in ("denied", "state_unknown", "wrong_browser", "state_used", "state_expired",
+                   "client", "callback", "exchange", "unreachable", "instance",
+                   "other_org"):  # fmt: skip
         message, hint = failure_text(reason)
         assert message.endswith((".", ")"))
         assert hint

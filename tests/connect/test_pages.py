@@ -18,6 +18,7 @@ from server.store.interface import Connection
 from server.store.sqlite import SQLiteConnectionStore
 from tests.helpers.connect_flow import (
     APP_URL,
+    build_app,
     connect_through_page,
     csrf_of,
     local_part,
@@ -92,6 +93,21 @@ async def test_lists_connections_with_their_state(
     assert page.count("Disconnect old") == 1
     assert "fake-refresh" not in page
     assert "00Dfake!access" not in page
+
+
+async def test_a_failing_renewal_shows_on_a_connected_card(
+    settings: Settings, store: SQLiteConnectionStore, production: BackgroundEmulator
+) -> None:
+    """A connection still connected but whose session renewal keeps failing says why, without
+    asking anyone to reconnect (issue 11: the reason shows on the connect page)."""
+    reason = "Session renewal is failing (invalid_client); callforce tries again in 4 s."
+    store.save(_row("prod", production, last_error=reason))
+    async with page_client(settings, store) as http:
+        page = (await http.get("/")).text
+    card = page[page.index('id="conn-prod"') :]
+    assert "Connected" in card
+    assert reason in card
+    assert 'name="reconnect" value="1"' not in card
 
 
 async def test_values_are_escaped(
@@ -176,10 +192,16 @@ async def test_callback_from_another_browser_is_refused(
     settings: Settings, store: SQLiteConnectionStore
 ) -> None:
     """A callback carrying someone else's state and code, without their cookie, is refused."""
-    async with page_client(settings, store) as victim, page_client(settings, store) as other:
+    transport = httpx.ASGITransport(app=build_app(settings, store))
+    async with (
+        httpx.AsyncClient(transport=transport, base_url=APP_URL) as victim,
+        httpx.AsyncClient(transport=transport, base_url=APP_URL) as other,
+    ):
+        await other.get("/")  # a session of its own
         callback = await salesforce_answer(await start_connect(victim, "production", "prod"))
         landed = await other.get(local_part(callback))
-    assert landed.headers["location"] == "/?notice=state_unknown"
+    assert landed.status_code == 403
+    assert "browser that started the sign-in" in landed.text
     assert store.list() == []
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.salesforce.wire import target
+from server.errors import RequestRefused
+from server.salesforce.wire import _encoded, target
 
 BASE = "https://acme.my.salesforce.com"
 
@@ -46,3 +47,15 @@ def test_params_read_back_as_given() -> None:
     soql = "SELECT Id FROM Contact WHERE Email = 'ana+1@example.com' AND Name LIKE '50%'"
     sent = httpx.URL(target(BASE, "/services/data/v62.0/query", {"q": soql}))
     assert sent.params["q"] == soql
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [({"X-Caller": "García"}, None), (None, {"Amount": float("inf")}), (None, {"Name": "\ud800"})],
+)
+def test_what_cannot_go_on_the_wire_is_refused_before_sending(
+    headers: dict[str, str] | None, body: object
+) -> None:
+    """A non-ASCII header value or a body JSON cannot carry is a refusal, not a crash."""
+    with pytest.raises(RequestRefused):
+        _encoded(headers, "token", body)

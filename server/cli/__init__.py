@@ -1,6 +1,8 @@
 """The ``callforce`` command: parse arguments, build settings, call into the packages.
 
 Logs go to stderr; stdout belongs to the MCP stdio transport and to a command's own output.
+What a log line may say, and the level (``--log-level``, ``CALLFORCE_LOG_LEVEL``), is
+:mod:`server.cli.logs`: at any level, no query string, body, token or header value.
 Start-up stays light: each handler imports what it needs (the MCP SDK, httpx, the emulator)
 only when it runs, so ``callforce --help`` or ``callforce status`` do not pay for the rest.
 
@@ -11,7 +13,6 @@ Exit status: 0 done, 1 the org or the network said no, 2 a usage or configuratio
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from server.cli import logs
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -141,7 +143,7 @@ def _serve_http(settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-        web.HttpServer(app).run(sockets=[sock])
+        web.HttpServer(app, log_level=settings.log_level).run(sockets=[sock])
     finally:
         sock.close()
         store.close()
@@ -218,6 +220,7 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument(
         "--read-only", action="store_true", help="only the tools that cannot change data"
     )
+    _add_log_level(serve)
     serve.set_defaults(handler=_serve)
 
     demo = commands.add_parser(
@@ -232,7 +235,19 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo.add_argument(
         "--no-sample", action="store_true", help="skip the scripted sample call at start"
     )
+    _add_log_level(demo)
     demo.set_defaults(handler=_demo)
+
+
+def _add_log_level(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=logs.LEVELS,
+        help="what goes to stderr (default WARNING; CALLFORCE_LOG_LEVEL). Even DEBUG shows "
+        "methods, hosts, paths, statuses and timings, never query strings, bodies, tokens "
+        "or header values",
+    )
 
 
 def _add_connections(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -334,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``callforce`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logs.configure("WARNING")
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -344,10 +359,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"callforce: invalid setting: {problems}", file=sys.stderr)
         return 2
+    if getattr(args, "log_level", None):
+        settings = settings.model_copy(update={"log_level": args.log_level})
+    logs.configure(settings.log_level)
     try:
         code: int = args.handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except PermissionError as exc:
+        # Above all a CALLFORCE_HOME that group or others may read and that cannot be made
+        # private (server.store.sqlite): its message says what to run.
+        print(f"callforce: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

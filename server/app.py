@@ -36,6 +36,7 @@ from server.settings import Settings, derived_key
 from server.store.interface import ConnectionStore
 from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import Services, ToolSpec, register, select_tools
+from server.toolkit.call import CallBindings, Calls
 from tools import ALL_TOOLS
 
 INSTRUCTIONS = """\
@@ -68,10 +69,13 @@ def build_server(
     read_only: bool = False,
     store: ConnectionStore | None = None,
     actions: Sequence[ToolSpec[Any, Any]] = (),
+    call_bindings: CallBindings | None = None,
 ) -> MCPServer[Services]:
     """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown.
 
-    ``actions`` are the configured action tools, already checked against the org.
+    ``actions`` are the configured action tools, already checked against the org;
+    ``call_bindings`` the call variables (an action file's ``[call]`` table), else those of
+    ``CALLFORCE_CALL_HEADERS`` or the defaults.
     """
     read_only = read_only or settings.read_only
 
@@ -89,6 +93,7 @@ def build_server(
                     client=client,
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=derived_key(settings, CURSOR_KEY_PURPOSE) or secrets.token_bytes(32),
+                    calls=Calls(call_bindings or CallBindings.from_headers(settings.call_headers)),
                 )
                 # The HTTP client's TLS setup is built once the server has answered the
                 # start-up requests (initialize, tools/list), before the first tool call.

@@ -139,6 +139,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Host names the HTTP transport answers to (DNS-rebinding protection).",
     )
+    call_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Call variables without an action file's [call] table: a JSON object of "
+        'name → request header, e.g. {"id": "X-Call-Id", "caller_number": "X-Caller-Number"} '
+        "(those two are the defaults).",
+    )
     read_only: bool = Field(default=False, description="Expose only tools that do not write.")
     actions: Path | None = Field(
         default=None,

@@ -5,6 +5,7 @@
   checking a file without the org;
 - :mod:`~server.actions.check`: checking a file against the org (objects, fields, types);
 - :mod:`~server.actions.specs`: one typed tool per action;
+- :mod:`~server.actions.variable_types`: each variable typed from the field it fills;
 - :mod:`~server.actions.serving`: registering, reloading while serving, notifying clients;
 - :mod:`~server.actions.cli`: ``callforce actions check|example``;
 - :mod:`~server.actions.templating`: Jinja2 templates rendered with values as data;

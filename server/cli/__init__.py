@@ -6,6 +6,8 @@ What a log line may say, and the level (``--log-level``, ``CALLFORCE_LOG_LEVEL``
 Start-up stays light: each handler imports what it needs (the MCP SDK, httpx, the emulator)
 only when it runs, so ``callforce --help`` or ``callforce status`` do not pay for the rest.
 
+``callforce serve`` is :mod:`server.cli.serve_command`.
+
 Exit status: 0 done, 1 the org or the network said no, 2 a usage or configuration problem,
 130 interrupted.
 """
@@ -16,15 +18,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from server.cli import logs
+from server.cli import logs, serve_command
 from server.settings import Settings
-
-if TYPE_CHECKING:
-    from server.store.sqlite import SQLiteConnectionStore
 
 
 def _emulator(args: argparse.Namespace, settings: Settings) -> int:
@@ -62,91 +60,6 @@ def _emulator(args: argparse.Namespace, settings: Settings) -> int:
         lines.append(f"  TLS: trust {tls.ca}  (e.g. REQUESTS_CA_BUNDLE={tls.ca})")
     print("\n".join(lines), file=sys.stderr, flush=True)
     serve(config, args.host, args.port, tls)
-    return 0
-
-
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    overrides: dict[str, object] = {}
-    if args.host is not None:
-        overrides["http_host"] = args.host
-    if args.port is not None:
-        overrides["http_port"] = args.port
-    if args.read_only:
-        overrides["read_only"] = True
-    if args.stateless:
-        overrides["http_stateless"] = True
-    if args.actions is not None:
-        overrides["actions"] = Path(args.actions)
-    if args.expose is not None:
-        overrides["expose"] = args.expose
-    settings = settings.model_copy(update=overrides)
-    if settings.expose == "actions" and settings.actions is None:
-        print(
-            "callforce serve: --expose actions serves only configured actions: give the action "
-            "file with --actions FILE (or CALLFORCE_ACTIONS).",
-            file=sys.stderr,
-        )
-        return 2
-    if args.transport == "stdio":
-        return _serve_stdio(settings)
-    return _serve_http(settings)
-
-
-def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | int:
-    """The checked action tools of ``settings.actions`` (none without one), else a status."""
-    if settings.actions is None:
-        return []
-    from server.actions.cli import prepare  # noqa: PLC0415 - keep `callforce` start-up light
-
-    return prepare("callforce serve", settings, store, settings.actions, sys.stderr)
-
-
-def _serve_stdio(settings: Settings) -> int:
-    from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
-
-    store = SQLiteConnectionStore.from_settings(settings)
-    try:
-        actions = _actions(settings, store)
-        if isinstance(actions, int):
-            return actions
-        # stdout is the wire from here on: nothing else may write to it.
-        build_server(settings, store=store, actions=actions).run("stdio")
-    finally:
-        store.close()
-    return 0
-
-
-def _serve_http(settings: Settings) -> int:
-    from server import web  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
-
-    try:
-        web.check_bind(settings)
-        sock = web.listen(settings.http_host, settings.http_port)
-    except (web.UnsafeBind, web.PortUnavailable) as exc:
-        print(f"callforce serve: {exc}", file=sys.stderr)
-        return 2
-    store = SQLiteConnectionStore.from_settings(settings)
-    try:
-        actions = _actions(settings, store)
-        if isinstance(actions, int):
-            return actions
-        app = web.build_app(settings, store, actions=actions)
-        guarded = "bearer token required" if settings.api_tokens else "no token required"
-        if settings.http_stateless:
-            guarded = f"stateless, {guarded}"
-        served = f"; {len(actions)} configured actions" if actions else ""
-        print(
-            f"callforce: MCP over Streamable HTTP at {web.url_of(sock, web.MCP_PATH)} "
-            f"({guarded}{served}); connect page at {web.url_of(sock, '/')}. Ctrl-C stops.",
-            file=sys.stderr,
-            flush=True,
-        )
-        web.HttpServer(app, log_level=settings.log_level).run(sockets=[sock])
-    finally:
-        sock.close()
-        store.close()
     return 0
 
 
@@ -221,7 +134,7 @@ def _add_serving(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--read-only", action="store_true", help="only the tools that cannot change data"
     )
     _add_log_level(serve)
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=serve_command.serve)
 
     demo = commands.add_parser(
         "demo", help="a local demo org, connected and served over HTTP, with a sample call"
@@ -368,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except PermissionError as exc:
         # Above all a CALLFORCE_HOME that group or others may read and that cannot be made
-        # private (server.store.sqlite): its message says what to run.
+        # private (server.store.file_modes): its message says what to run.
         print(f"callforce: {exc}", file=sys.stderr)
         return 2
     return code

@@ -37,7 +37,7 @@ from pydantic import SecretStr
 from server.connect.errors import ConnectFailed, callback_error
 from server.connect.targets import check_name, default_name, resolve_environment
 from server.errors import CallforceError, InvalidInstanceUrl, OAuthFailure, Timeout, TransportError
-from server.salesforce import grants
+from server.salesforce import grants, web_server_flow
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
 from server.store.interface import Connection, ConnectionStore, Environment
@@ -138,7 +138,7 @@ class ConnectFlow:
                     f"A connection named '{name}' already exists.",
                     "Type another name, or use its Reconnect or Disconnect button.",
                 )
-        verifier, challenge = grants.pkce_pair()
+        verifier, challenge = web_server_flow.pkce_pair()
         state = secrets.token_urlsafe(32)
         self._forget_old()
         self._attempts[_digest(state)] = Attempt(
@@ -153,7 +153,7 @@ class ConnectFlow:
             binding=_digest(binding) if binding else None,
         )
         logger.info("connect %r: sending the browser to %s", name, login_url)
-        return grants.authorization_url(
+        return web_server_flow.authorization_url(
             login_url,
             client_id=client_id,
             redirect_uri=redirect_uri,
@@ -264,7 +264,7 @@ class ConnectFlow:
     ) -> grants.TokenSet:
         secret = self._settings.client_secret
         try:
-            return await grants.exchange_code(
+            return await web_server_flow.exchange_code(
                 http,
                 login_url=attempt.login_url,
                 client_id=attempt.client_id,

@@ -2,9 +2,11 @@
 
 - :mod:`~server.salesforce.client`: :class:`~server.salesforce.client.SalesforceClient`, one
   pooled ``httpx.AsyncClient`` per process (bearer auth, deadline, safe retries, typed errors);
+- :mod:`~server.salesforce.retries`: which failed requests are sent again, and how;
 - :mod:`~server.salesforce.renewal`: renewing a session once per expiry, across callers and
   processes;
 - :mod:`~server.salesforce.grants`: the OAuth grants at a login host;
+- :mod:`~server.salesforce.web_server_flow`: the browser sign-in (authorization code, PKCE);
 - :mod:`~server.salesforce.instances`: which hosts a token may be sent to;
 - :mod:`~server.salesforce.endpoints`: the one policy for the endpoint paths (and headers)
   callforce sends;

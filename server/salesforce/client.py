@@ -23,13 +23,9 @@ left of it; a client used outside a tool call gives each request
 ``Settings.call_deadline_seconds``. Running out raises :class:`~server.errors.Timeout`, saying
 whether a write may have happened. The pool stays usable afterwards.
 
-**Retries** (stamina, at most 2 attempts, 0.1–0.5 s jittered backoff, inside the deadline):
-idempotent requests (GET/HEAD/OPTIONS, or ``idempotent=True``) on 5xx / ``SERVER_UNAVAILABLE``,
-the concurrent-request limit and connection errors; any request on ``UNABLE_TO_LOCK_ROW``
-(Salesforce wrote nothing; still locked: "safe to call again"). A non-idempotent request is
-retried only when the connection failed before anything was sent; if it dropped after sending,
-the outcome is unknown (:class:`~server.errors.OutcomeUnknown`) and it is never replayed. The
-daily ``REQUEST_LIMIT_EXCEEDED`` is not retried.
+**Retries** (:mod:`server.salesforce.retries`): idempotent requests on a server error, the
+concurrent-request limit or a connection error, any request on ``UNABLE_TO_LOCK_ROW``, a
+non-idempotent one only when nothing was sent; at most 2 attempts, inside the deadline.
 
 Logging goes to ``callforce.salesforce``: method and path at DEBUG, never a token, a query
 string or a body.
@@ -38,10 +34,9 @@ string or a body.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,11 +47,8 @@ from server.errors import (
     ConnectionNotFound,
     InvalidRequest,
     NeedsReconnect,
-    RequestLimitExceeded,
     RequestRefused,
-    ServerError,
     Timeout,
-    TransportError,
     error_from_response,
 )
 from server.salesforce.answers import json_object
@@ -65,6 +57,7 @@ from server.salesforce.budget import opened
 from server.salesforce.endpoints import check_endpoint
 from server.salesforce.long_query import composite_body, fits_in_url, subrequest_answer
 from server.salesforce.renewal import SessionRenewal
+from server.salesforce.retries import IDEMPOTENT_METHODS, with_retries
 from server.salesforce.trust import ssl_context
 from server.salesforce.wire import Wire, target
 from server.settings import Settings
@@ -72,28 +65,10 @@ from server.store.interface import Connection, ConnectionStore
 
 logger = logging.getLogger("callforce.salesforce")
 
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_RETRY_ATTEMPTS = 2
 #: The fewest rows Salesforce returns per query batch (and the most: 2,000).
 MIN_QUERY_BATCH = 200
 MAX_QUERY_BATCH = 2000
 _NEXT_RECORDS = re.compile(r"/services/data/v\d{2,3}\.\d/(?:query|queryAll)/[A-Za-z0-9_-]{1,100}")
-
-
-def _retryable(safe: bool, exc: Exception) -> bool:
-    """Whether stamina may run the request again after ``exc``."""
-    if isinstance(exc, TransportError):
-        return safe or not exc.request_sent
-    if isinstance(exc, InvalidRequest) and exc.error_code == "UNABLE_TO_LOCK_ROW":
-        return True  # Salesforce wrote nothing: even a create may be sent again
-    if not safe:
-        return False
-    if isinstance(exc, ServerError):
-        return True
-    if isinstance(exc, RequestLimitExceeded):
-        # The concurrent long-request limit clears in seconds; the daily total does not.
-        return "Concurrent" in exc.salesforce_message
-    return False
 
 
 class SalesforceClient:
@@ -220,7 +195,7 @@ class SalesforceClient:
         """
         method = method.upper()
         check_endpoint(path)
-        safe = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
         async def attempt() -> httpx.Response:
             return await self._authorized(
@@ -229,54 +204,21 @@ class SalesforceClient:
 
         try:
             if current_budget() is not None:  # inside a tool call: its deadline governs
-                return await self._with_retries(safe, attempt)
+                return await with_retries(safe, attempt)
             with opened(self._settings.call_deadline_seconds) as budget:
                 try:
                     async with asyncio.timeout(budget.seconds):
-                        return await self._with_retries(safe, attempt)
+                        return await with_retries(safe, attempt)
                 except TimeoutError:
                     logger.info("%s %s: no answer within %gs", method, path, budget.seconds)
                     raise budget.expired(writes=not safe) from None
         except InvalidRequest as exc:
-            if exc.error_code == "UNABLE_TO_LOCK_ROW":  # retried once already, see _retryable
+            if exc.error_code == "UNABLE_TO_LOCK_ROW":  # retried once already, see retryable
                 raise exc.with_message(
                     "Salesforce could not lock the record just now (UNABLE_TO_LOCK_ROW: another "
                     "process was changing it). Nothing was written; it is safe to call again."
                 ) from None
             raise
-
-    async def _with_retries(
-        self, safe: bool, attempt: Callable[[], Awaitable[httpx.Response]]
-    ) -> httpx.Response:
-        # The first attempt runs bare: building stamina's retry state costs ~65 µs, paid on
-        # every call for the rare one that fails.
-        try:
-            return await attempt()
-        except Exception as exc:
-            if not _retryable(safe, exc):
-                raise
-            failed = exc
-        # Imported here: stamina (and tenacity) cost ~17 ms of start-up; most processes never
-        # retry.
-        import stamina  # noqa: PLC0415
-
-        retrying = stamina.retry_context(
-            on=functools.partial(_retryable, safe),
-            attempts=_RETRY_ATTEMPTS,
-            timeout=None,  # the call deadline bounds the retries
-            wait_initial=0.1,
-            wait_max=0.5,
-            wait_jitter=0.25,
-        )
-        async for retry in retrying:
-            with retry:
-                if retry.num == 1:
-                    # The attempt that already failed, handed to stamina so that its backoff
-                    # and jitter come before the next one.
-                    raise failed
-                logger.info("retrying a Salesforce call (attempt %d)", retry.num)
-                return await attempt()
-        raise AssertionError("unreachable: stamina re-raises the last error")
 
     async def _authorized(
         self,

@@ -11,7 +11,8 @@ an access token is known to be expired only when the API answers 401 ``INVALID_S
 - :func:`client_credentials`, :func:`jwt_bearer` — headless grants without a refresh token;
   :func:`reacquire` runs them again when a session expires.
 - :func:`password` — for development and the demo org only.
-- :func:`exchange_code` (+ :func:`pkce_pair`, :func:`authorization_url`) — the web-server flow.
+- the web-server flow (a person in a browser) is :mod:`server.salesforce.web_server_flow`,
+  through :func:`post_token`.
 - :func:`revoke` — ``/services/oauth2/revoke``.
 
 Token endpoint errors (HTTP 400 ``{"error", "error_description"}``) become
@@ -21,15 +22,12 @@ Token endpoint errors (HTTP 400 ``{"error", "error_description"}``) become
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
-import hashlib
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -138,7 +136,10 @@ async def _post_form(
         raise TransportError("the login host did not answer", request_sent=False) from None
 
 
-async def _token(http: httpx.AsyncClient, login_url: str, form: dict[str, str | None]) -> TokenSet:
+async def post_token(
+    http: httpx.AsyncClient, login_url: str, form: dict[str, str | None]
+) -> TokenSet:
+    """POST a grant's form (empty values left out) to the token endpoint; its :class:`TokenSet`."""
     sent = {key: value for key, value in form.items() if value}
     response = await _post_form(http, login_url, "token", sent)
     return parse_token_response(response, login_url)
@@ -164,7 +165,7 @@ async def refresh(http: httpx.AsyncClient, conn: Connection, settings: Settings)
     client_id = _client_id(conn, settings)
     # The secret belongs to the settings' app; never send it for a connection of another app.
     secret = _secret(settings) if client_id == settings.client_id else None
-    return await _token(
+    return await post_token(
         http,
         conn.login_url,
         {
@@ -180,7 +181,7 @@ async def client_credentials(
     http: httpx.AsyncClient, *, login_url: str, client_id: str, client_secret: str
 ) -> TokenSet:
     """The client credentials grant (``login_url`` must be the org's My Domain)."""
-    return await _token(
+    return await post_token(
         http,
         login_url,
         {
@@ -201,7 +202,7 @@ async def password(
     password: str,
 ) -> TokenSet:
     """The username-password grant: development and the demo org only (no refresh token)."""
-    return await _token(
+    return await post_token(
         http,
         login_url,
         {
@@ -270,63 +271,7 @@ async def jwt_bearer(
         raise CallforceError(
             "The private key for the JWT bearer sign-in is not an RSA key in PEM form."
         ) from None
-    return await _token(http, login_url, {"grant_type": JWT_BEARER, "assertion": assertion})
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A PKCE ``(code_verifier, code_challenge)`` for S256."""
-    verifier = secrets.token_urlsafe(64)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def authorization_url(
-    login_url: str,
-    *,
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    code_challenge: str,
-    scope: str = "api refresh_token",
-) -> str:
-    """Where to send the browser for the web-server flow with PKCE."""
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "scope": scope,
-            "code_challenge": code_challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return f"{login_url.rstrip('/')}/services/oauth2/authorize?{query}"
-
-
-async def exchange_code(
-    http: httpx.AsyncClient,
-    *,
-    login_url: str,
-    client_id: str,
-    client_secret: str | None,
-    code: str,
-    redirect_uri: str,
-    code_verifier: str,
-) -> TokenSet:
-    """Trade an authorization code (and its PKCE verifier) for tokens."""
-    return await _token(
-        http,
-        login_url,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-        },
-    )
+    return await post_token(http, login_url, {"grant_type": JWT_BEARER, "assertion": assertion})
 
 
 async def reacquire(http: httpx.AsyncClient, conn: Connection, settings: Settings) -> TokenSet:

@@ -11,11 +11,10 @@ the store is therefore thread-safe.
 
 On disk: the database and its ``-wal``/``-shm`` siblings are mode 0600 (the file is created 0600
 before SQLite opens it, SQLite gives the siblings the database's mode, and the modes are checked
-again after opening), in a home directory created 0700. A home that already exists and that
-group or others may use is made private before anything is read or written in it
-(:func:`private_home`): the folder 0700, and everything directly in it loses its group and other
-permissions (callforce's files become 0600, its folders 0700). When that cannot be done (another
-owner, a read-only mount) the store refuses to open: :class:`HomeNotPrivate` says what to run.
+again after opening), in a private home (:mod:`server.store.file_modes`): a home open to group
+or others is made private first, and when that cannot be done the store refuses to open
+(:class:`~server.store.file_modes.HomeNotPrivate` says what to run). The schema and its
+migrations are :mod:`server.store.sqlite_schema`.
 Tokens are sealed with :class:`~server.store.crypto.TokenCipher` bound to (connection, column);
 no plaintext token is ever written. Decrypted tokens are cached in memory per (connection,
 column, ciphertext), so a call does not decrypt again until the token changes.
@@ -29,10 +28,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import logging
-import os
-import shlex
 import sqlite3
-import stat
 import threading
 from pathlib import Path
 from typing import Any, get_args
@@ -42,87 +38,17 @@ from pydantic import SecretStr
 from server.errors import ConnectionNotFound, StoredTokenUnreadable
 from server.settings import Settings
 from server.store.crypto import TokenCipher
+from server.store.file_modes import private_file, private_home
 from server.store.interface import CONNECTION_NAME, Connection, State
 from server.store.locks import FileLock
+from server.store.sqlite_schema import COLUMNS, TOKEN_COLUMNS, migrate
 
 DB_FILE = "callforce.db"
 logger = logging.getLogger("callforce.store")
 
 
-_MIGRATIONS: tuple[str, ...] = (
-    # 1: one row per named connection.
-    """
-    CREATE TABLE connections (
-        name          TEXT PRIMARY KEY COLLATE NOCASE,
-        environment   TEXT NOT NULL CHECK (environment IN ('production', 'sandbox', 'custom')),
-        login_url     TEXT NOT NULL,
-        instance_url  TEXT NOT NULL,
-        org_id        TEXT,
-        user_id       TEXT,
-        username      TEXT,
-        auth_kind     TEXT NOT NULL
-                      CHECK (auth_kind IN ('oauth', 'client_credentials', 'jwt', 'token')),
-        client_id     TEXT,
-        key_path      TEXT,
-        access_token  BLOB,
-        refresh_token BLOB,
-        state         TEXT NOT NULL DEFAULT 'connected'
-                      CHECK (state IN ('connected', 'needs_reconnect', 'disconnected')),
-        last_error    TEXT,
-        created_at    TEXT NOT NULL,
-        updated_at    TEXT NOT NULL,
-        is_default    INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1))
-    );
-    CREATE UNIQUE INDEX connections_one_default ON connections (is_default) WHERE is_default = 1;
-    """,
-)
-_COLUMNS = (
-    "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "
-    "client_id, key_path, access_token, refresh_token, state, last_error, created_at, "
-    "updated_at, is_default"
-)
-_TOKEN_COLUMNS = ("access_token", "refresh_token")
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-class HomeNotPrivate(PermissionError):  # noqa: N818 - names what is refused, as the errors tree
-    """``CALLFORCE_HOME`` is open to group or others and its mode cannot be changed."""
-
-
-def private_home(home: Path) -> None:
-    """Create ``home`` 0700, or make an existing one private (module docstring)."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    mode = stat.S_IMODE(home.stat().st_mode)
-    if not mode & 0o077:
-        return
-    try:
-        os.chmod(home, 0o700)
-        for entry in home.iterdir():
-            # lstat: a symbolic link is left alone, not followed out of the home.
-            entry_mode = stat.S_IMODE(entry.lstat().st_mode)
-            if not entry.is_symlink() and entry_mode & 0o077:
-                os.chmod(entry, entry_mode & 0o700)
-    except OSError as exc:
-        quoted = shlex.quote(str(home))
-        raise HomeNotPrivate(
-            f"CALLFORCE_HOME {home} is open to other users (mode {mode:04o}), and callforce "
-            f"cannot make it private ({exc.strerror or exc}). It holds the Salesforce tokens "
-            f"and their key: run  chmod 700 {quoted} && chmod -R go-rwx {quoted}  as its "
-            "owner, or choose another CALLFORCE_HOME."
-        ) from None
-    logger.warning(
-        "%s was open to other users (mode %04o): made it 0700, and its contents private", home, mode
-    )
-
-
-def _private_file(path: Path) -> None:
-    """Create ``path`` empty with mode 0600 if absent; tighten it to 0600 if present."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    path.chmod(0o600)
 
 
 class SQLiteConnectionStore:
@@ -137,13 +63,13 @@ class SQLiteConnectionStore:
         self._snapshot: dict[str, Connection] | None = None
         self._data_version = -1
         private_home(path.parent)
-        _private_file(path)
+        private_file(path)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
         try:
             self._db.execute("PRAGMA journal_mode = WAL")
             # FULL: a rotated refresh token must survive a power cut once update_tokens returns.
             self._db.execute("PRAGMA synchronous = FULL")
-            self._migrate()
+            migrate(self._db)
         except BaseException:
             self._db.close()
             raise
@@ -159,24 +85,6 @@ class SQLiteConnectionStore:
 
     def __repr__(self) -> str:
         return f"SQLiteConnectionStore({self.path.name})"
-
-    def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(_MIGRATIONS):
-            raise RuntimeError(
-                "the connection store was written by a newer callforce; upgrade callforce"
-            )
-        for number, script in enumerate(_MIGRATIONS[version:], start=version + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
@@ -210,23 +118,23 @@ class SQLiteConnectionStore:
         version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
         if self._snapshot is None or version != self._data_version:
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM connections ORDER BY name COLLATE NOCASE"  # noqa: S608
+                f"SELECT {COLUMNS} FROM connections ORDER BY name COLLATE NOCASE"  # noqa: S608
             ).fetchall()
             self._snapshot = {row[0].lower(): self._connection(row) for row in rows}
             self._data_version = version
         return self._snapshot
 
     def _connection(self, row: tuple[Any, ...]) -> Connection:
-        values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+        values = dict(zip(COLUMNS.split(", "), row, strict=True))
         name: str = values["name"]
         tokens: dict[str, SecretStr | None] = {}
         try:
-            for column in _TOKEN_COLUMNS:
+            for column in TOKEN_COLUMNS:
                 tokens[column] = self._open(name, column, values[column])
         except StoredTokenUnreadable as exc:
             # The row is unusable, not the store: say so through the state, keep listing.
             logger.warning("stored tokens of connection %r do not decrypt", name)
-            tokens = dict.fromkeys(_TOKEN_COLUMNS)
+            tokens = dict.fromkeys(TOKEN_COLUMNS)
             values["state"] = "needs_reconnect"
             values["last_error"] = exc.message
         return Connection(
@@ -291,11 +199,11 @@ class SQLiteConnectionStore:
                     )
                 assignments = ", ".join(
                     f"{column} = excluded.{column}"
-                    for column in _COLUMNS.split(", ")
+                    for column in COLUMNS.split(", ")
                     if column not in ("name", "created_at")
                 )
                 self._db.execute(
-                    f"INSERT INTO connections ({_COLUMNS}) VALUES ({', '.join('?' * 17)}) "  # noqa: S608
+                    f"INSERT INTO connections ({COLUMNS}) VALUES ({', '.join('?' * 17)}) "  # noqa: S608
                     f"ON CONFLICT (name) DO UPDATE SET {assignments}",
                     values,
                 )
@@ -349,7 +257,7 @@ class SQLiteConnectionStore:
         with self._lock:
             self._snapshot = None  # our own writes do not move data_version
             cursor = self._db.execute("DELETE FROM connections WHERE name = ?", (name,))
-            for column in _TOKEN_COLUMNS:
+            for column in TOKEN_COLUMNS:
                 self._opened.pop((name.lower(), column), None)
             return cursor.rowcount > 0
 

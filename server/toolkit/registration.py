@@ -142,7 +142,12 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
             for name, default in null_means.items():
                 if name in arguments and arguments[name] is None:
                     arguments[name] = default
-            tool_ctx = ToolContext(ctx.request_context.lifespan_context, ctx.report_progress)
+            services = ctx.request_context.lifespan_context
+            request = ctx.request_context.request  # the HTTP request; None over stdio
+            call = services.calls.of_request(
+                getattr(request, "headers", None), ctx.request_context.meta
+            )
+            tool_ctx = ToolContext(services, ctx.report_progress, call)
             args = spec.arguments.model_validate(arguments)
             settings = tool_ctx.services.settings
             result = await within_deadline(spec, settings, spec.handler(tool_ctx, args))

@@ -21,6 +21,7 @@ from server.salesforce.fields import ObjectInfo
 from server.settings import Settings
 from server.store.interface import ConnectionStore
 from server.toolkit.agent_text import compact_json
+from server.toolkit.call import Call, CallBindings, Calls
 from server.values import Operation, coerce_record
 
 
@@ -95,6 +96,8 @@ class Services:
     cursor_key: bytes
     #: What tools derive from cached objects (a describe's rendering), kept with them.
     derived: Derived = field(default_factory=Derived)
+    #: Which call variables there are and where each request carries them.
+    calls: Calls = field(default_factory=Calls)
 
     def coerce(
         self,
@@ -142,13 +145,16 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class ToolContext:
-    """One call: the process's services and the call's progress reporter.
+    """One tool call: the process's services, the call's progress reporter and the phone call
+    it belongs to.
 
     ``report_progress`` is a no-op when the client did not ask for progress.
     """
 
     services: Services
     report_progress: ProgressFn
+    #: What the voice platform said about the phone call (its id, the caller's number …).
+    call: Call = field(default_factory=lambda: Call(CallBindings()))
 
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)

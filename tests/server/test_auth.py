@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from emulator.server import BackgroundEmulator
 from server.errors import InvalidInstanceUrl, NeedsReconnect, OAuthFailure, TransportError
 from server.salesforce import grants as auth
-from server.salesforce import instances
+from server.salesforce import instances, web_server_flow
 from server.settings import Settings
 from server.store.interface import Connection
 from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, DEMO_USER
@@ -242,9 +242,9 @@ async def test_web_server_flow_with_pkce(
     http: httpx.AsyncClient, emulator: BackgroundEmulator
 ) -> None:
     """authorization_url → login → consent → exchange_code with the PKCE verifier."""
-    verifier, challenge = auth.pkce_pair()
+    verifier, challenge = web_server_flow.pkce_pair()
     state = "s" * 32
-    url = auth.authorization_url(
+    url = web_server_flow.authorization_url(
         emulator.base_url,
         client_id=CLIENT_ID,
         redirect_uri=CALLBACK,
@@ -267,7 +267,7 @@ async def test_web_server_flow_with_pkce(
     assert redirect.status_code == 302
     query = parse_qs(urlsplit(redirect.headers["location"]).query)
     assert query["state"] == [state]
-    tokens = await auth.exchange_code(
+    tokens = await web_server_flow.exchange_code(
         http,
         login_url=emulator.base_url,
         client_id=CLIENT_ID,
@@ -285,7 +285,7 @@ async def test_token_errors_do_not_echo_the_request(
 ) -> None:
     """A failed exchange names Salesforce's error, never the code or verifier sent."""
     with pytest.raises(OAuthFailure) as caught:
-        await auth.exchange_code(
+        await web_server_flow.exchange_code(
             http,
             login_url=emulator.base_url,
             client_id=CLIENT_ID,

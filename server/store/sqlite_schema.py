@@ -1,0 +1,64 @@
+"""The connection store's SQLite schema: its migrations and the columns of a row.
+
+The schema is versioned by ``PRAGMA user_version``: :func:`migrate` applies, each in its own
+transaction, the migrations a database has not had yet, and refuses a database written by a
+newer callforce. A migration is appended, never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: one row per named connection.
+    """
+    CREATE TABLE connections (
+        name          TEXT PRIMARY KEY COLLATE NOCASE,
+        environment   TEXT NOT NULL CHECK (environment IN ('production', 'sandbox', 'custom')),
+        login_url     TEXT NOT NULL,
+        instance_url  TEXT NOT NULL,
+        org_id        TEXT,
+        user_id       TEXT,
+        username      TEXT,
+        auth_kind     TEXT NOT NULL
+                      CHECK (auth_kind IN ('oauth', 'client_credentials', 'jwt', 'token')),
+        client_id     TEXT,
+        key_path      TEXT,
+        access_token  BLOB,
+        refresh_token BLOB,
+        state         TEXT NOT NULL DEFAULT 'connected'
+                      CHECK (state IN ('connected', 'needs_reconnect', 'disconnected')),
+        last_error    TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        is_default    INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1))
+    );
+    CREATE UNIQUE INDEX connections_one_default ON connections (is_default) WHERE is_default = 1;
+    """,
+)
+COLUMNS = (
+    "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "
+    "client_id, key_path, access_token, refresh_token, state, last_error, created_at, "
+    "updated_at, is_default"
+)
+TOKEN_COLUMNS = ("access_token", "refresh_token")
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring ``db`` (opened in autocommit mode) to the newest schema version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            "the connection store was written by a newer callforce; upgrade callforce"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

@@ -45,7 +45,11 @@ their order rotating), after ``--warmup`` calls each; a figure is the median ove
    generic tools (name + description + ``json.dumps(inputSchema)``) ≤ 5,600 in all; no
    ``examples`` in any tool's input schema.
 7. **Salesforce requests per warm call** (the emulator's ``/_emulator/requests`` log):
-   run_query, create_record: target 1.
+   run_query, create_record, find_caller, log_call (a later one in the same call): target 1.
+8. **The voice calls**, warm over HTTP beside run_query, wall and server CPU: find_caller (a
+   spoken number), log_call (again in one call: an update), and create_record with a fresh call
+   id per call (its idempotency key claimed and settled in the store) against create_record
+   without one: the difference is the bookkeeping, target ≤ 0.5 ms of server CPU.
 
 Why ratios and CPU rather than single wall times: on a shared 2-core machine a wall time moves
 by tens of percent between runs (and within one) with whatever else runs; a floor measured in
@@ -61,6 +65,7 @@ is a total over all of a kind's calls.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -103,6 +108,33 @@ from bench._timing import (
 API = "/services/data/v62.0"
 SOQL = "SELECT Id, Name, Industry, Phone FROM Account ORDER BY Name LIMIT 5"
 CONTACT = {"FirstName": "Ann", "LastName": "Bench", "Email": "ann.bench@example.com"}
+#: The seeded caller Ana García's number, as speech-to-text writes it.
+SPOKEN_NUMBER = "four one five, five five five, oh one double oh"
+_FLAGS = ["DoNotCall", "HasOptedOutOfEmail"]
+#: What find_caller sends for it (its default objects and fields): the direct-request floor.
+CALLER_SEARCH = {
+    "q": "+14155550100",
+    "in": "PHONE",
+    "sobjects": [
+        {
+            "name": "Contact",
+            "fields": [
+                *("Id", "Name", "Phone", "MobilePhone", "HomePhone", "OtherPhone"),
+                *_FLAGS,
+                *("AccountId", "Account.Name"),
+            ],
+            "limit": 10,
+        },
+        {
+            "name": "Lead",
+            "fields": ["Id", "Name", "Phone", "MobilePhone", *_FLAGS],
+            "where": "IsConverted = false",
+            "limit": 10,
+        },
+        {"name": "Account", "fields": ["Id", "Name", "Phone"], "limit": 10},
+    ],
+    "overallLimit": 30,
+}
 GENERIC_TOOLS = (
     "run_query",
     "describe_object",
@@ -138,9 +170,27 @@ async def checked(client: Client, tool: str, arguments: dict[str, Any]) -> CallT
     return result
 
 
-def tool(client: Client, name: str, arguments: dict[str, Any]) -> Call:
+def tool(client: Client, name: str, arguments: dict[str, Any], meta: Any = None) -> Call:
     async def call() -> None:
-        await checked(client, name, arguments)
+        result = await client.call_tool(name, arguments, meta=meta)
+        if result.is_error:
+            raise RuntimeError(f"{name} failed: {_failed(result)[:300]}")
+
+    return call
+
+
+def in_call(call_id: str) -> dict[str, Any]:
+    """The ``_meta`` a voice platform's client sends with a call's requests."""
+    return {"callforce/call": {"id": call_id}}
+
+
+def keyed(client: Client, name: str, arguments: dict[str, Any]) -> Call:
+    """``name`` in a new call each time: a write whose idempotency key is new."""
+    calls = itertools.count()
+    run = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+
+    async def call() -> None:
+        await tool(client, name, arguments, in_call(f"{run}-{next(calls)}"))()
 
     return call
 
@@ -205,6 +255,10 @@ class Direct:
     def _ok(response: httpx.Response) -> None:
         if response.status_code >= 400:
             raise RuntimeError(f"direct request: {response.status_code} {response.text[:200]}")
+
+    async def search(self) -> None:
+        # The search find_caller sends for the seeded caller (its default objects and fields).
+        self._ok(await self.http.post(f"{API}/parameterizedSearch", json=CALLER_SEARCH))
 
     async def query(self) -> None:
         # The header callforce's run_query sends (its 200-row batch).
@@ -318,6 +372,69 @@ async def warm_http(
             direct_wall_ms=ms(floor.ms) if floor else None,
             calls=len(m[name].latencies),
         )
+    return figures
+
+
+async def voice_calls(
+    cf: Client, bare: Client, direct: Direct, lab: Lab, args: argparse.Namespace
+) -> Figures:
+    """Figure 8: find_caller, log_call and a keyed create_record beside run_query."""
+    serve_cpu, bare_cpu = lab.serve.child.cpu_seconds, lab.bare.child.cpu_seconds
+    create = {"object": "Contact", "data": CONTACT}
+    m = await interleave(
+        {
+            "run_query": Kind(tool(cf, "run_query", {"soql": SOQL}), serve_cpu),
+            "find_caller": Kind(tool(cf, "find_caller", {"phone": SPOKEN_NUMBER}), serve_cpu),
+            "log_call": Kind(
+                tool(cf, "log_call", {"summary": "Benchmark."}, in_call(f"bench-{os.getpid()}")),
+                serve_cpu,
+            ),
+            "create_record": Kind(tool(cf, "create_record", create), serve_cpu),
+            "create_record keyed": Kind(keyed(cf, "create_record", create), serve_cpu),
+            "echo": Kind(tool(bare, "echo", {"text": "x"}), bare_cpu),
+            "direct search": Kind(direct.search, time.process_time),
+        },
+        args.calls // 2,
+        args.per_round,
+        args.warmup,
+    )
+    query = m["run_query"]
+    figures: Figures = {}
+    search = m["direct search"]
+    for name in ("find_caller", "log_call"):
+        floor = search if name == "find_caller" else None
+        figures[f"HTTP warm, {name}"] = row(
+            8,
+            ms(m[name].ms),
+            "ms",
+            "(reported, beside run_query)",
+            None,
+            m[name].ms / query.ms,
+            added_to_echo_and_direct_ms=ms(m[name].ms - m["echo"].ms - floor.ms) if floor else None,
+            direct_search_ms=ms(floor.ms) if floor else None,
+            run_query_ms=ms(query.ms),
+            cpu_ms=ms(m[name].cpu_ms),
+            run_query_cpu_ms=ms(query.cpu_ms),
+            cpu_ratio=round(m[name].cpu_ms / query.cpu_ms, 3),
+            echo_ms=ms(m["echo"].ms),
+            calls=len(m[name].latencies),
+        )
+    plain, with_key = m["create_record"], m["create_record keyed"]
+    added_cpu = with_key.cpu_ms - plain.cpu_ms
+    figures["idempotency bookkeeping per write"] = row(
+        8,
+        ms(added_cpu),
+        "ms CPU",
+        "<= 0.5 ms",
+        added_cpu <= 0.5,
+        with_key.cpu_ms / plain.cpu_ms,
+        keyed_cpu_ms=ms(with_key.cpu_ms),
+        plain_cpu_ms=ms(plain.cpu_ms),
+        added_wall_ms=ms(with_key.ms - plain.ms),
+        keyed_ms=ms(with_key.ms),
+        plain_ms=ms(plain.ms),
+        calls=len(with_key.latencies),
+    )
     return figures
 
 
@@ -564,14 +681,17 @@ async def sizes(cf: Client) -> Figures:
 async def requests_per_call(cf: Client, control: httpx.AsyncClient) -> Figures:
     """Figure 7: requests reaching Salesforce per warm call (the emulator's log)."""
     figures: Figures = {}
-    calls: dict[str, dict[str, Any]] = {
-        "run_query": {"soql": SOQL},
-        "create_record": {"object": "Contact", "data": CONTACT},
+    meta = in_call(f"bench-requests-{os.getpid()}")
+    calls: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
+        "run_query": ({"soql": SOQL}, None),
+        "create_record": ({"object": "Contact", "data": CONTACT}, None),
+        "find_caller": ({"phone": SPOKEN_NUMBER}, None),
+        "log_call": ({"summary": "Benchmark call."}, meta),
     }
-    for name, arguments in calls.items():
-        await checked(cf, name, arguments)  # warm: describe cache, pool
+    for name, (arguments, call_meta) in calls.items():
+        await tool(cf, name, arguments, call_meta)()  # warm: describe cache, pool, the Task
         (await control.delete("/_emulator/requests")).raise_for_status()
-        await checked(cf, name, arguments)
+        await tool(cf, name, arguments, call_meta)()
         log = (await control.get("/_emulator/requests")).json()
         figures[f"Salesforce requests per warm {name}"] = row(
             7,
@@ -675,6 +795,8 @@ async def measure(lab: Lab, args: argparse.Namespace) -> tuple[Figures, dict[str
         figures |= await attempt(7, "requests per call", requests_per_call(serve, control))
         progress("HTTP, warm client: wall and CPU")
         figures |= await attempt(1, "HTTP warm", warm_http(serve, bare, direct, lab, args))
+        progress("voice calls: find_caller, log_call, keyed writes")
+        figures |= await attempt(8, "voice calls", voice_calls(serve, bare, direct, lab, args))
         for label, server, floor, cf, bare_client in (
             ("stateless", lab.stateless, lab.bare_stateless, stateless, bare_stateless),
             ("serve", lab.serve, lab.bare, serve, bare),

@@ -22,6 +22,7 @@ from emulator import (
     meta,
     oauth,
     query,
+    search,
     seed,
     sobjects,
 )
@@ -89,6 +90,7 @@ def all_routes() -> list[BaseRoute]:
         *meta.routes(),
         *describe_endpoints.routes(),
         *query.routes(),
+        *search.routes(),
         *composite_resource.routes(),
         *composite.routes(),
         *bulk.routes(),

@@ -5,6 +5,13 @@ Run from the repository root: ``python scripts/derive_metadata.py [SHARED_DIR]``
 attribute set, with version-specific URLs turned into ``{version}`` placeholders, child
 relationships limited to objects the demo org has, and the demo org's own custom fields added
 (``External_Id__c`` on Lead and Contact). Sources are listed in ``emulator/metadata/SOURCES.md``.
+
+The recorded Contact and Lead describes lack three standard fields that the Object Reference lists
+on both objects and a voice agent needs: ``HasOptedOutOfEmail``, ``HasOptedOutOfFax`` and
+``DoNotCall`` (all three are ``permissionable``: field-level security can hide them from the
+recording user). They are taken from the real Person Account describe, whose ``Person*`` fields
+are Contact's own fields seen through the account, and placed where full Contact and Lead
+describes have them.
 """
 
 from __future__ import annotations
@@ -25,6 +32,17 @@ SOURCES = {
     "Task": "Task.v60.nango.json",
     "User": "User.trimmed_soqlMetadata.ganttchart.json",
 }
+#: The real describe whose ``Person*`` fields mirror Contact's.
+PERSON_ACCOUNT = "Account_PersonAccountsEnabled.cumulusci.json"
+#: Fields added from it: (object, field, the field it follows in a full describe).
+PERSON_FIELDS = (
+    ("Contact", "HasOptedOutOfEmail", "OwnerId"),
+    ("Contact", "HasOptedOutOfFax", "HasOptedOutOfEmail"),
+    ("Contact", "DoNotCall", "HasOptedOutOfFax"),
+    ("Lead", "HasOptedOutOfEmail", "OwnerId"),
+    ("Lead", "DoNotCall", "LastActivityDate"),
+    ("Lead", "HasOptedOutOfFax", "DoNotCall"),
+)
 _SOAP_TYPES = {
     "id": "tns:ID",
     "reference": "tns:ID",
@@ -126,6 +144,19 @@ def external_id_field() -> dict[str, Any]:
     return field
 
 
+def add_person_fields(name: str, fields: list[dict[str, Any]], person: dict[str, Any]) -> None:
+    """Insert the :data:`PERSON_FIELDS` of object ``name``, copied from the Person Account
+    describe ``person`` with the ``Person`` prefix dropped, each after its anchor field."""
+    mirrored = {f["name"].removeprefix("Person"): f for f in person["fields"]}
+    for sobject, field_name, after in PERSON_FIELDS:
+        if sobject != name or any(f["name"] == field_name for f in fields):
+            continue
+        field = {**field_defaults(mirrored[field_name]), **mirrored[field_name]}
+        field["name"] = field_name
+        anchor = next(i for i, f in enumerate(fields) if f["name"] == after)
+        fields.insert(anchor + 1, field)
+
+
 def _user_urls(contact_urls: dict[str, str]) -> dict[str, str]:
     """A real User's urls: Contact's, less approvalLayouts and listviews, plus namedLayouts and
     passwordUtilities (as a real describeGlobal shows them)."""
@@ -174,6 +205,7 @@ def user_top_level(user: dict[str, Any], contact: dict[str, Any]) -> dict[str, A
 
 def derive(shared: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
+    person = json.loads((shared / PERSON_ACCOUNT).read_text())
     for name, filename in SOURCES.items():
         raw = json.loads((shared / filename).read_text())
         fields = []
@@ -182,6 +214,7 @@ def derive(shared: Path) -> dict[str, dict[str, Any]]:
             merged.update(field)
             fields.append(merged)
         if name in ("Lead", "Contact"):
+            add_person_fields(name, fields, person)
             fields.append(external_id_field())
         raw["fields"] = fields
         if name == "User":

@@ -14,8 +14,9 @@ method, so a read-only server cannot vouch for it.
 
 Configured actions (``actions``: typed tools from :func:`server.actions.serving.load_action_specs`)
 are served after the generic tools, filtered the same way, and ``Settings.expose`` can narrow
-the list to the actions only or to reads only. When ``Settings.actions`` is set, the
-lifespan also watches that file and swaps the action tools when it changes.
+the list to the actions only or to reads only; the action file's call bindings (its ``[call]``
+table) are the server's, for every tool. When ``Settings.actions`` is set, the lifespan also
+watches that file and swaps the action tools (and the call bindings) when it changes.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from server.settings import Settings, derived_key
 from server.store.interface import ConnectionStore
 from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import Services, ToolSpec, register, select_tools
-from server.toolkit.call import CallBindings, Calls
+from server.toolkit.call import CallBindings, Calls, CarriesCallBindings
 from tools import ALL_TOOLS
 
 INSTRUCTIONS = """\
@@ -74,10 +75,13 @@ def build_server(
     """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown.
 
     ``actions`` are the configured action tools, already checked against the org;
-    ``call_bindings`` the call variables (an action file's ``[call]`` table), else those of
+    ``call_bindings`` the call variables, else those the actions come with (an action file's
+    ``[call]`` table, see :class:`~server.actions.specs.ActionTools`), else those of
     ``CALLFORCE_CALL_HEADERS`` or the defaults.
     """
     read_only = read_only or settings.read_only
+    if call_bindings is None and isinstance(actions, CarriesCallBindings):
+        call_bindings = actions.call_bindings
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Services]) -> AsyncIterator[Services]:
@@ -166,7 +170,7 @@ async def _watching(
         yield
         return
     # Imported here: a server without actions does not pay for the templating machinery.
-    from server.actions.serving import read_digest, watch_actions  # noqa: PLC0415
+    from server.actions.serving import base_bindings, read_digest, watch_actions  # noqa: PLC0415
 
     if served is None:
         served = await asyncio.to_thread(read_digest, settings.actions)
@@ -180,6 +184,8 @@ async def _watching(
             read_only=read_only,
             expose=settings.expose,
             interval=settings.actions_reload_seconds,
+            calls=services.calls,
+            base=base_bindings(settings),
         )
     )
     try:

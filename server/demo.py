@@ -16,8 +16,10 @@ In order:
 5. MCP is served over Streamable HTTP at ``http://127.0.0.1:PORT/mcp``, the connect page at
    ``/`` (see :mod:`server.web`; ``CALLFORCE_API_TOKENS``, when set, still apply);
 6. how to connect a client is printed, then a scripted sample call runs through the MCP SDK's
-   client against that endpoint, step by step (``--no-sample`` skips it), the example file's
-   actions included when they are served;
+   client against that endpoint, step by step (``--no-sample`` skips it): the client plays the
+   voice platform, sending a call id and the caller's number as headers; the call finds the
+   caller with ``find_caller``, writes, uses an example action when they are served and ends
+   with ``log_call``;
 7. it serves until Ctrl-C or SIGTERM, and then exits 0.
 
 Everything is printed to stderr, as all of callforce's diagnostics.
@@ -27,8 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
+import secrets
 import socket
 import sys
 import tempfile
@@ -57,6 +59,8 @@ from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec
 
 CONNECTION = "demo"
+#: The demo caller's number (Ana García's Phone in the demo org).
+ANA_NUMBER = "+1 415 555 0100"
 INSPECTOR = "npx @modelcontextprotocol/inspector"
 
 
@@ -144,6 +148,15 @@ def _text(result: CallToolResult) -> str:
 
 def _summary(tool: str, data: dict[str, Any]) -> str:
     """One line about a tool's structured result (an action's by the generic tool it runs)."""
+    if tool == "find_caller":
+        candidates = data.get("candidates") or []
+        if not candidates:
+            return "no record has this number"
+        first = candidates[0]
+        return f"{data.get('match')}: {first.get('object')} {first.get('name')} ({first.get('id')})"
+    if tool == "log_call":
+        verb = "logged the call as" if data.get("created") else "updated the call's"
+        return f"{verb} Task {data.get('id')}"
     if tool == "run_query" or "records" in data:
         records = data.get("records") or []
         if not records:
@@ -169,14 +182,22 @@ def _summary(tool: str, data: dict[str, Any]) -> str:
 
 
 async def sample_call(url: str, headers: dict[str, str], out: TextIO) -> bool:
-    """A scripted call through the MCP SDK's client; whether every step succeeded."""
-    _say(out, "\nSample call: a caller, Ana García, phones in.")
-    today = dt.date.today().isoformat()
+    """A scripted call through the MCP SDK's client; whether every step succeeded.
+
+    The client plays the voice platform: it sends the call's id and the caller's number as
+    headers (X-Call-Id, X-Caller-Number), as Vapi or a LiveKit agent would.
+    """
+    call_id = f"demo-call-{secrets.token_hex(4)}"
+    _say(
+        out,
+        f"\nSample call {call_id}: Ana García phones in from {ANA_NUMBER} "
+        "(the platform sends both as headers).",
+    )
+    call_headers = headers | {"X-Call-Id": call_id, "X-Caller-Number": ANA_NUMBER}
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
+        httpx2.AsyncClient(headers=call_headers, timeout=httpx2.Timeout(30, read=300)) as http,
         Client(streamable_http_client(url, http_client=http)) as client,
     ):
-        found: dict[str, Any] = {}
 
         async def step(number: int, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
             _say(out, f"  {number}. {tool} {json.dumps(arguments, ensure_ascii=False)}")
@@ -187,33 +208,10 @@ async def sample_call(url: str, headers: dict[str, str], out: TextIO) -> bool:
             return result.structured_content
 
         try:
-            found = await step(
-                1,
-                "run_query",
-                {
-                    "soql": "SELECT Id, FirstName, LastName, Email, AccountId FROM Contact "
-                    "WHERE Email = 'ana@example.com' LIMIT 1"
-                },
-            )
-            contact = found["records"][0]
+            found = await step(1, "find_caller", {})
+            ana = found["candidates"][0]["id"]
             await step(
                 2,
-                "create_record",
-                {
-                    "object": "Task",
-                    "data": {
-                        "Subject": "Call",
-                        "Status": "Completed",
-                        "Priority": "Normal",
-                        "WhoId": contact["Id"],
-                        "ActivityDate": today,
-                        "Description": "Ana called about a damaged shipment and referred a "
-                        "colleague, Ben Okafor at Globex.",
-                    },
-                },
-            )
-            await step(
-                3,
                 "upsert_record",
                 {
                     "object": "Lead",
@@ -228,20 +226,25 @@ async def sample_call(url: str, headers: dict[str, str], out: TextIO) -> bool:
                     },
                 },
             )
-            await step(4, "describe_object", {"object": "Case"})
+            await step(3, "describe_object", {"object": "Case"})
             listed = {tool.name for tool in (await client.list_tools()).tools}
-            if {"find_contact_by_email", "log_call"} <= listed:
-                _say(out, "  The same through the configured actions (the example file):")
-                found = await step(5, "find_contact_by_email", {"email": "ana@example.com"})
+            if "request_callback" in listed:
+                _say(out, "  A configured action (the example file):")
                 await step(
-                    6,
-                    "log_call",
-                    {
-                        "whoId": found["records"][0]["Id"],
-                        "subject": "Follow-up call",
-                        "summary": "Ana confirmed the replacement shipment arrived.",
-                    },
+                    4,
+                    "request_callback",
+                    {"topic": "replacement shipment", "details": "Arrived damaged.", "whoId": ana},
                 )
+            await step(
+                5,
+                "log_call",
+                {
+                    "summary": "Ana reported a damaged shipment and referred a colleague, Ben "
+                    "Okafor at Globex. A callback is booked.",
+                    "who_id": ana,
+                    "call_type": "Inbound",
+                },
+            )
         except (_StepError, KeyError, IndexError) as exc:
             _say(out, f"     → the sample call stopped: {exc}")
             return False

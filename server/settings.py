@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Length of the token encryption key (AES-256).
 KEY_BYTES = 32
+#: What find_caller searches by default, best first: object → its phone fields.
+CALLER_SEARCH: dict[str, tuple[str, ...]] = {
+    "Contact": ("Phone", "MobilePhone", "HomePhone", "OtherPhone"),
+    "Lead": ("Phone", "MobilePhone"),
+    "Account": ("Phone",),
+}
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 
 
 def _default_home() -> Path:
@@ -93,6 +101,13 @@ class Settings(BaseSettings):
         description="The whole of one bulk_write call (or bulk action); progress is reported "
         "while it runs.",
     )
+    idempotency_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="How long a write's idempotency key is kept: a repeat of the write within "
+        "it returns the first result instead of writing again.",
+    )
     renewal_backoff_seconds: float = Field(
         default=2.0,
         gt=0,
@@ -116,7 +131,9 @@ class Settings(BaseSettings):
         description="Connection used when a tool call names none (else the store's default).",
     )
     time_zone: str = Field(
-        default="UTC", description="IANA time zone for datetimes given without an offset."
+        default="UTC",
+        description="The org's IANA time zone: datetimes given without an offset are read in "
+        "it, and it says what day today is (log_call's ActivityDate).",
     )
     date_order: Literal["MDY", "DMY"] = Field(
         default="MDY", description="How an ambiguous spoken date such as 03/04 is read."
@@ -143,7 +160,18 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Call variables without an action file's [call] table: a JSON object of "
         'name → request header, e.g. {"id": "X-Call-Id", "caller_number": "X-Caller-Number"} '
-        "(those two are the defaults).",
+        "(those two are the defaults); an action file's [call] table adds to them.",
+    )
+    caller_search: dict[str, list[str]] = Field(
+        default_factory=lambda: {key: list(value) for key, value in CALLER_SEARCH.items()},
+        description="What find_caller searches, best first: a JSON object of object → its phone "
+        'fields, e.g. {"Contact": ["Phone", "MobilePhone"], "Lead": ["Phone"]}.',
+    )
+    phone_region: str = Field(
+        default="US",
+        pattern=r"^[A-Z]{2}$",
+        description="The country (ISO 3166 code) a number written without its country code is "
+        "read in when find_caller looks a caller up.",
     )
     read_only: bool = Field(default=False, description="Expose only tools that do not write.")
     actions: Path | None = Field(
@@ -183,6 +211,18 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("a login URL starts with https://")
         return value.rstrip("/")
+
+    @field_validator("caller_search")
+    @classmethod
+    def _caller_search(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not value:
+            raise ValueError("name at least one object to search")
+        for name, fields in value.items():
+            if not _API_NAME.fullmatch(name) or not fields:
+                raise ValueError(f"{name!r}: give an object API name and its phone fields")
+            if bad := [field for field in fields if not _API_NAME.fullmatch(field)]:
+                raise ValueError(f"{name}: {bad[0]!r} is not a field API name")
+        return value
 
     @field_validator("time_zone")
     @classmethod

@@ -18,6 +18,7 @@ from mcp import Client
 
 from bench._harness import free_port
 from tests.helpers.action_files import EXAMPLE_TOOLS
+from tools import ALL_TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Start-up imports the MCP SDK and builds the demo org: ~15 s on an idle 2-vCPU machine, over a
@@ -100,13 +101,13 @@ async def test_demo_serves_mcp_and_health_and_stops_on_sigterm(demos: dict[str, 
     output = running.output
     assert health.json()["status"] == "ok"
     names = [tool.name for tool in listed.tools]
-    assert len(names) == 8 + 6
-    assert names[8:] == EXAMPLE_TOOLS
+    assert len(names) == len(ALL_TOOLS) + len(EXAMPLE_TOOLS)
+    assert names[len(ALL_TOOLS) :] == EXAMPLE_TOOLS
     assert status.structured_content is not None
     assert status.structured_content["default"] == "demo"
     assert status.structured_content["connections"][0]["state"] == "connected"
     assert code == 0
-    assert "configured actions:             find_contact_by_email, find_caller_by_phone" in output
+    assert "configured actions:             find_contact_by_email, find_company" in output
     assert f"--cli {base}/mcp --method tools/list" in output
     assert "Sample call" not in output
     assert "callforce demo stopped." in output
@@ -115,27 +116,26 @@ async def test_demo_serves_mcp_and_health_and_stops_on_sigterm(demos: dict[str, 
 
 
 def test_demo_sample_call_prints_steps_and_stops_on_sigint(demos: dict[str, Demo]) -> None:
-    """The scripted sample call prints each tool, its arguments and a result; Ctrl-C ends it, 0."""
+    """The scripted sample call plays a voice platform (call id and caller number as headers):
+    it prints each tool, its arguments and a result, ends with log_call; Ctrl-C ends it, 0."""
     running = demos["sample"]
     running.wait_for("Serving until Ctrl-C.")
     code = running.stop(signal.SIGINT)
     output = running.output
     steps = re.findall(r"^  \d\. (\w+) ", output, flags=re.MULTILINE)
     assert steps == [
-        "run_query",
-        "create_record",
+        "find_caller",
         "upsert_record",
         "describe_object",
-        "find_contact_by_email",
+        "request_callback",
         "log_call",
     ]
-    assert "Ana García <ana@example.com>" in output
-    assert '"Subject": "Call", "Status": "Completed"' in output
-    assert "→ created Task 00T" in output
+    assert re.search(r"Sample call demo-call-[0-9a-f]{8}: Ana García phones in", output)
+    assert "→ one: Contact Ana García (003" in output
     assert "→ created Lead 00Q" in output
     assert "→ Case:" in output
-    assert output.count("Ana García <ana@example.com>") == 2
-    assert output.count("→ created Task 00T") == 2
+    assert "→ created Task 00T" in output
+    assert "→ logged the call as Task 00T" in output
     assert "Sample call done." in output
     assert code == 0
     assert "Traceback" not in output

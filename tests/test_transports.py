@@ -26,6 +26,7 @@ from server import __version__, cli, web
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
 from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, make_settings, save_demo
+from tools import ALL_TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 API_TOKEN = "mcp-client-token-0123456789abcdef"
@@ -106,7 +107,7 @@ async def test_http_serves_tools_and_queries(settings: Settings) -> None:
     async with serving(settings) as (_, http), mcp_client(http) as client:
         listed = await client.list_tools()
         result = await client.call_tool("run_query", {"soql": ANA})
-    assert len(listed.tools) == 8
+    assert len(listed.tools) == len(ALL_TOOLS)
     assert not result.is_error
     assert isinstance(result.structured_content, dict)
     assert result.structured_content["total_size"] == 1
@@ -190,7 +191,7 @@ async def test_bearer_token_required_when_configured(
         mcp_client(http) as client,
     ):
         listed = await client.list_tools()
-    assert len(listed.tools) == 8
+    assert len(listed.tools) == len(ALL_TOOLS)
 
 
 class _Recorder(BaseHTTPRequestHandler):

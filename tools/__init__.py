@@ -17,6 +17,8 @@ from tools import (
     create_record,
     custom_api_call,
     describe_object,
+    find_caller,
+    log_call,
     run_query,
     update_record,
     upsert_record,
@@ -25,12 +27,14 @@ from tools import (
 ALL_TOOLS: tuple[ToolSpec[Any, Any], ...] = (
     run_query.SPEC,
     describe_object.SPEC,
+    find_caller.SPEC,
     create_record.SPEC,
     update_record.SPEC,
     upsert_record.SPEC,
     bulk_write.SPEC,
     custom_api_call.SPEC,
     connection_status.SPEC,
+    log_call.SPEC,
 )
 
 __all__ = ["ALL_TOOLS"]

@@ -34,6 +34,7 @@ from server.salesforce.fields import ObjectInfo
 from server.toolkit import (
     DESTRUCTIVE,
     ConnectionArg,
+    IdempotencyKeyArg,
     ObjectArg,
     ToolContext,
     ToolSpec,
@@ -75,6 +76,7 @@ class BulkWriteArgs(BaseModel):
         Field(description=f"true: all saved or none (at most {CHUNK} records)."),
     ] = False
     connection: ConnectionArg = None
+    idempotency_key: IdempotencyKeyArg = None
 
     @model_validator(mode="after")
     def _consistent(self) -> BulkWriteArgs:

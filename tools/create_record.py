@@ -11,6 +11,7 @@ from server.salesforce.answers import json_or_none
 from server.toolkit import (
     WRITE,
     ConnectionArg,
+    IdempotencyKeyArg,
     ObjectArg,
     ToolContext,
     ToolSpec,
@@ -31,6 +32,7 @@ class CreateRecordArgs(BaseModel):
     object: ObjectArg
     data: DataArg
     connection: ConnectionArg = None
+    idempotency_key: IdempotencyKeyArg = None
 
 
 class CreateRecordResult(BaseModel):
@@ -71,7 +73,7 @@ SPEC = ToolSpec(
     description=(
         "Create one Salesforce record; values are converted to each field's type (spoken "
         "dates, numbers, yes/no, labels). If one is wrong or a required one missing, nothing "
-        "is created and the error says which. Not retry-safe."
+        "is created and the error says which. A repeat in one call is not created twice."
     ),
     annotations=WRITE,
     arguments=CreateRecordArgs,

@@ -58,6 +58,14 @@ class CustomApiCallArgs(BaseModel):
         Field(description="JSON body."),
     ] = None
     connection: ConnectionArg = None
+    idempotency_key: Annotated[
+        str | None,
+        Field(
+            description="Retry key (not for GET): a repeat with it returns the first answer.",
+            min_length=1,
+            max_length=200,
+        ),
+    ] = None
 
 
 class CustomApiCallResult(BaseModel):
@@ -140,4 +148,6 @@ SPEC = ToolSpec(
     arguments=CustomApiCallArgs,
     result=CustomApiCallResult,
     handler=custom_api_call,
+    # A GET is answered afresh each time; every other method may write.
+    keyed=lambda args: args.method != "GET",
 )

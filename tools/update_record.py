@@ -10,6 +10,7 @@ from server.errors import InvalidArguments, NotFound
 from server.toolkit import (
     IDEMPOTENT_WRITE,
     ConnectionArg,
+    IdempotencyKeyArg,
     ObjectArg,
     ToolContext,
     ToolSpec,
@@ -37,6 +38,7 @@ class UpdateRecordArgs(BaseModel):
         ),
     ]
     connection: ConnectionArg = None
+    idempotency_key: IdempotencyKeyArg = None
 
 
 class UpdateRecordResult(BaseModel):

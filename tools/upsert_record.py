@@ -21,6 +21,7 @@ from server.salesforce.answers import json_or_none
 from server.toolkit import (
     IDEMPOTENT_WRITE,
     ConnectionArg,
+    IdempotencyKeyArg,
     ObjectArg,
     ToolContext,
     ToolSpec,
@@ -47,6 +48,7 @@ class UpsertRecordArgs(BaseModel):
         ),
     ]
     connection: ConnectionArg = None
+    idempotency_key: IdempotencyKeyArg = None
 
 
 class UpsertRecordResult(BaseModel):

@@ -26,6 +26,9 @@ Documented demo records (the README, docs and tests rely on them; values in
   Website ``https://acme.example.com``, owned by Dana Demo.
 - Contact **Ana García** at Acme Corporation: Email ``ana@example.com``,
   Phone ``+1 415 555 0100``, External_Id__c ``C-000001``.
+- Contact **Theo Adeyemi**, a caller who opted out: ``DoNotCall`` and ``HasOptedOutOfEmail``
+  true, Email ``theo.adeyemi@example.com``, Phone ``(720) 555-0163`` (written as Salesforce's
+  US-locale UI writes numbers).
 - Lead **Marco Rossi** of Brightline Solar: External_Id__c ``L-000001``,
   Email ``marco.rossi@brightline.example.com``, Phone ``+1 512 555 0142``.
 - Opportunity **Acme Corporation - Platform Renewal**: Negotiation/Review, Amount 120000,
@@ -36,7 +39,8 @@ Documented demo records (the README, docs and tests rely on them; values in
 
 Phone numbers and e-mail addresses are unique across the org, so a caller-id lookup finds one
 person. Other contacts and leads may have ``External_Id__c`` values ``C-000002``… and
-``L-000002``….
+``L-000002``…; a few have ``DoNotCall``, ``HasOptedOutOfEmail`` or ``HasOptedOutOfFax`` set
+(Ana García and Marco Rossi have none).
 
 Modules: :mod:`.seeder` (ids, system fields and the random draws every generator shares),
 :mod:`.users`, :mod:`.sales` (accounts, contacts, leads, opportunities), :mod:`.support`

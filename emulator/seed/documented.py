@@ -40,6 +40,20 @@ ANA: dict[str, Any] = {
     "LeadSource": "Partner Referral",
     "External_Id__c": "C-000001",
 }
+#: A caller who asked not to be called or e-mailed. The first generated contact becomes Theo (at
+#: whichever account it was drawn for); his phone is stored as Salesforce's US-locale UI writes it.
+THEO: dict[str, Any] = {
+    "Salutation": "Mr.",
+    "FirstName": "Theo",
+    "LastName": "Adeyemi",
+    "Name": "Theo Adeyemi",
+    "Title": "Plant Manager",
+    "Department": "Operations",
+    "Email": "theo.adeyemi@example.com",
+    "Phone": "(720) 555-0163",
+    "DoNotCall": True,
+    "HasOptedOutOfEmail": True,
+}
 MARCO: dict[str, Any] = {
     "FirstName": "Marco",
     "LastName": "Rossi",

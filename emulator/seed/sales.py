@@ -113,6 +113,10 @@ def contacts(seeder: Seeder, accounts: list[Record]) -> list[Record]:
             external += 1
             contact["External_Id__c"] = f"C-{external:06d}"
         records.append(contact)
+    # Theo replaces the first drawn contact after the draws, so the rest of the seed is unchanged.
+    records[1].update(documented.THEO)
+    flags = {"DoNotCall": (25, 11), "HasOptedOutOfEmail": (20, 5), "HasOptedOutOfFax": (50, 31)}
+    _opt_out(records[2:], flags)
     return seeder.register("Contact", records)
 
 
@@ -150,7 +154,17 @@ def leads(seeder: Seeder) -> list[Record]:
             external += 1
             lead["External_Id__c"] = f"L-{external:06d}"
         records.append(lead)
+    _opt_out(records[1:], {"DoNotCall": (20, 8), "HasOptedOutOfEmail": (15, 3)})
     return seeder.register("Lead", records)
+
+
+def _opt_out(people: list[Record], flags: dict[str, tuple[int, int]]) -> None:
+    """Set each flag on every ``n``-th person from ``start`` (``flags``: name → (n, start)).
+
+    By position, not by a random draw: the draws that follow stay what they were."""
+    for flag, (every, start) in flags.items():
+        for person in people[start::every]:
+            person[flag] = True
 
 
 def opportunities(seeder: Seeder, accounts: list[Record]) -> list[Record]:

@@ -61,8 +61,9 @@ class Seeder:
         self.records: dict[str, list[Record]] = {}
         self.by_id: dict[str, Record] = {}
         self.users_by_role: dict[str, str] = {}
-        self.phones = {documented.ACME["Phone"], documented.ANA["Phone"], documented.MARCO["Phone"]}
-        self.emails = {documented.ANA["Email"], documented.MARCO["Email"]}
+        people = (documented.ANA, documented.THEO, documented.MARCO)
+        self.phones = {documented.ACME["Phone"], *(person["Phone"] for person in people)}
+        self.emails = {person["Email"] for person in people}
         self.domains = {"acme", "brightline"}
 
     def register(

@@ -49,8 +49,10 @@ def _integer(token: Token) -> int:
     return int(token.value)
 
 
-class _Builder(Transformer[Token, Any]):
-    """Builds syntax nodes bottom-up; raises :class:`LocatedError` for bad literals."""
+class SyntaxBuilder(Transformer[Token, Any]):
+    """Builds syntax nodes bottom-up; raises :class:`LocatedError` for bad literals.
+
+    :mod:`emulator.sosl.parser` extends it: SOSL's RETURNING clause reuses SOQL's rules."""
 
     def start(self, children: list[Any]) -> Select:
         select: Select = children[0]
@@ -205,10 +207,15 @@ class _Builder(Transformer[Token, Any]):
         return ("offset", (_integer(children[1]), _pos(children[1])))
 
 
+def grammar_text() -> str:
+    """The SOQL grammar (``grammar.lark``), which SOSL's grammar extends."""
+    return resources.files("emulator.soql").joinpath("grammar.lark").read_text("utf-8")
+
+
 @functools.cache
 def _parser() -> Lark:
-    grammar = resources.files("emulator.soql").joinpath("grammar.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", lexer="basic", transformer=_Builder())
+    grammar = grammar_text()
+    return Lark(grammar, parser="lalr", lexer="basic", transformer=SyntaxBuilder())
 
 
 def _end_pos(text: str) -> Pos:

@@ -2,9 +2,10 @@
 :func:`~server.actions.loading.load_actions` cannot tell.
 
 :func:`check_actions` checks each action of an :class:`~server.actions.model.ActionSet` against the
-connected org: objects and fields exist (with "did you mean"), external id fields are external
-ids, fields can be created or updated as the kind needs, constants and examples fit their
-fields, and each SOQL variable is quoted as its field's type needs. Every problem names the
+connected org: objects and fields exist (with "did you mean"; a search's ``returning`` too),
+external id fields are external ids, fields can be created or updated as the kind needs,
+constants and examples fit their fields, and each SOQL variable is quoted as its field's type
+needs. Every problem names the
 file, the action (its name, or ``#n`` when it has none) and the key. :func:`typing_use` says
 which use of a variable, and which field, gives the variable its type.
 """
@@ -129,7 +130,9 @@ class _Checker:
         action, config = self.action, self.action.config
         info = None
         fields: list[FieldInfo | None] = [None] * len(action.uses)
-        if config.kind == "query" and action.soql is not None:
+        if config.kind == "search":
+            await self._returning()
+        elif config.kind == "query" and action.soql is not None:
             info = await self._query(action.soql, fields)
         elif config.kind != "api_call":
             info = await self.obj(config.object, "object")
@@ -160,6 +163,16 @@ class _Checker:
                 fields[index] = field
                 self._slot(slot, field)
         return info
+
+    async def _returning(self) -> None:
+        """A search's objects and the fields it returns of each."""
+        for index, entry in enumerate(self.action.config.returning or ()):
+            where = f"returning[{index}]"
+            info = await self.obj(entry.object, f"{where}.object")
+            if info is None:
+                continue
+            for path in entry.fields:
+                await self.field(info, path, f"{where}.fields")
 
     def _slot(self, slot: Slot, field: FieldInfo) -> None:
         var, kind = f"{{{{ {slot.variable} }}}}", field.type

@@ -3,7 +3,8 @@
 ``callforce actions check FILE [--connection NAME]`` reads the file, checks it against the
 connected org (objects, fields, external ids, createable/updateable, templates, variables,
 quoting) and prints either every problem with its place (file, action, key) or, for each
-tool, its name, hints and the JSON schema of its arguments exactly as an agent will see it.
+tool, its name, hints, the call variables it reads (and from which header: they are never in
+the schema) and the JSON schema of its arguments exactly as an agent will see it.
 
 ``callforce actions example`` prints the example file shipped with callforce (the seed's
 actions, loaded by ``callforce demo``): ``callforce actions example > actions.toml``.
@@ -29,6 +30,7 @@ from server.errors import CallforceError
 from server.settings import Settings
 from server.store.sqlite import SQLiteConnectionStore
 from server.toolkit import ToolSpec, register
+from server.toolkit.call import CallBindings
 
 #: The example action file shipped with callforce.
 EXAMPLE_FILE = Path(__file__).with_name("examples") / "actions.toml"
@@ -86,13 +88,28 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
         print_problems("callforce actions check", path, list(report.problems), sys.stderr)
         return 2
     tools = asyncio.run(_listed(specs))
+    reads = {c.action.config.name: c.action.call_variables for c in report.actions}
     print(f"{path}: {len(tools)} actions, no problems.", file=out)
     for tool in tools:
         hints = tool.get("annotations", {})
         kind = "read-only" if hints.get("readOnlyHint") else "writes"
         print(f"\n{tool['name']} ({kind}): {tool.get('description', '')}", file=out)
+        if reads.get(tool["name"]):
+            said = call_variables_line(reads[tool["name"]], specs.call_bindings)
+            print(said, file=out)
         print(json.dumps(tool["inputSchema"], indent=2, ensure_ascii=False), file=out)
     return 0
+
+
+def call_variables_line(names: tuple[str, ...], bindings: CallBindings) -> str:
+    """``call variables: call.id ← X-Call-Id, …``: what a tool reads from the request."""
+    said = []
+    for name in names:
+        variable = bindings.variables[name]
+        notes = [variable.type] * (variable.type != "text") + ["optional"] * (not variable.required)
+        extra = f" ({', '.join(notes)})" if notes else ""
+        said.append(f"call.{name} ← {variable.header or '_meta only'}{extra}")
+    return "call variables (sent by the voice platform): " + ", ".join(said)
 
 
 def example(_: argparse.Namespace, __: Settings) -> int:

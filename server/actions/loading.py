@@ -1,10 +1,11 @@
 r"""Reading an action file: :func:`load_actions` parses the TOML and checks what needs no org.
 
-It checks the keys each kind takes, tool and variable names, template syntax and where every
-SOQL variable stands, and compiles the templates into :class:`~server.actions.model.Action`\ s.
-Every problem found is collected into one :class:`~server.actions.model.ActionFileError`, each
-naming the file, the action and the key. Checking against the connected org is
-:func:`server.actions.check.check_actions`.
+It checks the keys each kind takes, tool and variable names, template syntax, where every
+SOQL variable stands, a search's text and objects, and the ``[call]`` table (and that each
+``{{ call.<name> }}`` is one of its call variables), and compiles the templates into
+:class:`~server.actions.model.Action`\ s. Every problem found is collected into one
+:class:`~server.actions.model.ActionFileError`, each naming the file, the action and the key.
+Checking against the connected org is :func:`server.actions.check.check_actions`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from server.actions.call_table import call_use_problems, read_call_table
 from server.actions.model import (
     COMMON_KEYS,
     GENERIC_TOOL_NAMES,
@@ -30,12 +32,22 @@ from server.actions.model import (
     ActionFileError,
     ActionSet,
     Problem,
+    ReturningConfig,
     Use,
 )
+from server.actions.search import search_shape_problems
 from server.actions.soql_template import SoqlTemplate
-from server.actions.templating import TemplateError, TextTemplate, compile_json, json_leaves
+from server.actions.templating import (
+    CALL,
+    TemplateError,
+    TextTemplate,
+    call_variable,
+    compile_json,
+    json_leaves,
+)
 from server.errors import RequestRefused
 from server.salesforce.endpoints import check_endpoint, check_headers
+from server.toolkit.call import CallBindings
 
 #: The largest action file read.
 MAX_FILE_BYTES = 1_000_000
@@ -46,8 +58,13 @@ class _Refused(Exception):  # noqa: N818 - internal: carries problems out of _an
         self.found = found
 
 
-def load_actions(path: Path | str) -> ActionSet:
-    """Read and check an action file; ActionFileError lists each problem with its place."""
+def load_actions(path: Path | str, calls: CallBindings | None = None) -> ActionSet:
+    """Read and check an action file; ActionFileError lists each problem with its place.
+
+    ``calls`` are the call variables there are without a ``[call]`` table (those of
+    ``CALLFORCE_CALL_HEADERS``; default: id and caller_number); the file's table replaces or
+    adds to them.
+    """
     path = Path(path)
     file = str(path)
 
@@ -65,10 +82,12 @@ def load_actions(path: Path | str) -> ActionSet:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise fail(f"not valid TOML: {exc}") from None
     problems = [
-        Problem(file, None, key, "unknown key; a file has [[action]] tables and connection")
+        Problem(file, None, key, "unknown key; a file has [[action]] tables, [call] and connection")
         for key in document
-        if key not in ("action", "connection")
+        if key not in ("action", "connection", CALL)
     ]
+    bindings, found = read_call_table(document.get(CALL), calls or CallBindings())
+    problems += [Problem(file, None, where, message) for where, message in found]
     entries = document.get("action")
     connection = document.get("connection")
     if not isinstance(entries, list) or not entries:
@@ -82,7 +101,7 @@ def load_actions(path: Path | str) -> ActionSet:
         name = entry.get("name") if isinstance(entry, dict) else None
         label = f"'{name}'" if isinstance(name, str) and name else f"#{index}"
         try:
-            action = _analyse(entry, label)
+            action = _analyse(entry, label, bindings)
         except _Refused as refused:
             problems += [Problem(file, label, where, message) for where, message in refused.found]
             continue
@@ -98,6 +117,7 @@ def load_actions(path: Path | str) -> ActionSet:
         tuple(actions),
         connection if isinstance(connection, str) else None,
         digest=file_digest(raw),
+        call=bindings,
     )
 
 
@@ -114,11 +134,16 @@ def _validate(entry: Any) -> ActionConfig:
     except ValidationError as exc:
         found: list[tuple[str | None, str]] = []
         for error in exc.errors(include_url=False, include_input=False):
-            where = ".".join(str(part) for part in error["loc"]) or None
+            loc = error["loc"]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)[1:] or None
             message = str(error["msg"]).removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                known = ActionConfig.model_fields if len(error["loc"]) == 1 else ("description",)
-                close = difflib.get_close_matches(str(error["loc"][-1]), list(known), n=1)
+                known: list[str] = ["description"]
+                if len(loc) == 1:
+                    known = [ActionConfig.toml_key(name) for name in ActionConfig.model_fields]
+                elif loc[0] == "returning":
+                    known = list(ReturningConfig.model_fields)
+                close = difflib.get_close_matches(str(loc[-1]), known, n=1)
                 message = "unknown key" + (f"; did you mean {close[0]}?" if close else "")
             found.append((where, message))
         raise _Refused(found) from None
@@ -127,7 +152,7 @@ def _validate(entry: Any) -> ActionConfig:
 def _variable_name_problem(name: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
         return "a variable name has letters, digits and _, and starts with a letter"
-    if keyword.iskeyword(name) or name == "ctx" or hasattr(BaseModel, name):
+    if keyword.iskeyword(name) or name in ("ctx", CALL) or hasattr(BaseModel, name):
         return f"'{name}' is a reserved word; choose another variable name"
     return None
 
@@ -140,11 +165,11 @@ def _leaf_uses(key: str, tree: Any, *, fields: bool) -> Iterator[Use]:
             yield Use(variable, where, field, template.whole == variable)
 
 
-def _analyse(entry: Any, label: str) -> Action:
+def _analyse(entry: Any, label: str, calls: CallBindings) -> Action:
     """The compiled action; _Refused with every problem found."""
     config = _validate(entry)
     found: list[tuple[str | None, str]] = []
-    given = config.model_fields_set - COMMON_KEYS
+    given = {ActionConfig.toml_key(name) for name in config.model_fields_set} - COMMON_KEYS
     needed, optional = KIND_KEYS[config.kind]
     found += [(key, f"a {config.kind} action needs {key}") for key in sorted(needed - given)]
     found += [
@@ -157,7 +182,7 @@ def _analyse(entry: Any, label: str) -> Action:
     if found:
         raise _Refused(found)
     template: Any = None
-    soql = id_ = endpoint = None
+    soql = id_ = endpoint = search = None
     headers: dict[str, TextTemplate] = {}
     uses: list[Use] = []
     key = {"bulk": "records", "api_call": "body"}.get(config.kind, "data")
@@ -180,16 +205,25 @@ def _analyse(entry: Any, label: str) -> Action:
             where = f"headers.{name}"
             headers[name] = TextTemplate.parse(text)
             uses += [Use(v, where, None, False) for v in sorted(headers[name].variables)]
+        where = "search"
+        if config.search is not None:
+            search = TextTemplate.parse(config.search, mode="search")
+            uses += [Use(v, "search", None, False) for v in sorted(search.variables)]
         where = key
         template = compile_json(getattr(config, key))
         uses += _leaf_uses(key, template, fields=key != "body")
     except TemplateError as exc:
         raise _Refused([(f"{where}.{exc.where}" if exc.where else where, str(exc))]) from None
+    named = dict.fromkeys(use.variable for use in uses)
     action = Action(
         config, label, template, soql, id_, endpoint, headers, tuple(uses),
-        tuple(dict.fromkeys(use.variable for use in uses)),
+        tuple(name for name in named if call_variable(name) is None),
+        tuple(called for name in named if (called := call_variable(name)) is not None),
+        search,
     )  # fmt: skip
+    found += call_use_problems(((use.variable, use.where) for use in uses), calls)
     found += _shape_problems(action)
+    found += search_shape_problems(action)
     if found:
         raise _Refused(found)
     return action
@@ -204,7 +238,10 @@ def _shape_problems(action: Action) -> list[tuple[str | None, str]]:
         if problem:
             found.append((f"{{{{ {variable} }}}}", problem))
     for name, setting in config.variables.items():
-        if name not in action.variables:
+        if name == CALL or call_variable(name) is not None:
+            message = "the call variables come from the voice platform, not from the agent: "
+            found.append((f"variables.{name}", message + "configure them in [call]"))
+        elif name not in action.variables:
             close = difflib.get_close_matches(name, action.variables, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             found.append((f"variables.{name}", f"no template uses {name}{hint}"))
@@ -235,7 +272,7 @@ def _shape_problems(action: Action) -> list[tuple[str | None, str]]:
         found.append(("records", 'add Id = "{{ recordId }}": an update needs each record\'s id'))
     if config.method in ("GET", "DELETE") and config.body is not None:
         found.append(("body", f"a {config.method} request has no body"))
-    sample = dict.fromkeys(action.variables, "x")
+    sample = dict.fromkeys((use.variable for use in action.uses), "x")
     try:
         if action.endpoint is not None:
             check_endpoint(action.endpoint.render(sample))

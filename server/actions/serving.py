@@ -3,13 +3,14 @@
 :func:`load_action_specs` is what ``callforce serve --actions`` and ``callforce demo`` run
 before serving: it reads the file, checks it against the org through a short-lived
 :class:`~server.salesforce.client.SalesforceClient` and returns the typed tools (or raises
-:class:`~server.actions.model.ActionFileError` naming file, action and key). The tools' handlers use
-the serving process's own client at call time, so nothing here outlives the check.
+:class:`~server.actions.model.ActionFileError` naming file, action and key), with the file's call
+bindings (its ``[call]`` table), which the server they are given to serves. The tools' handlers
+use the serving process's own client at call time, so nothing here outlives the check.
 
 While serving, :func:`watch_actions` (started by the server's lifespan when
 ``CALLFORCE_ACTIONS`` is set) polls the file and :func:`reload_actions` swaps the action tools
-in one step: a file that no longer checks leaves the served tools as they were, and clients
-are told the tool list changed.
+in one step, with the process's call bindings (``Calls``): a file that no longer checks leaves
+the served tools and bindings as they were, and clients are told the tool list changed.
 """
 
 from __future__ import annotations
@@ -26,26 +27,34 @@ from mcp.server.mcpserver import Context, MCPServer
 from server.actions.check import CheckReport, check_actions
 from server.actions.loading import file_digest, load_actions
 from server.actions.model import GENERIC_TOOL_NAMES, ActionFileError, Problem
-from server.actions.specs import action_spec, build_action_specs
+from server.actions.specs import ActionTools, action_spec, build_action_specs
 from server.errors import CallforceError
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.settings import Settings
 from server.store.interface import ConnectionStore
 from server.toolkit import Expose, ToolSpec, register, select_tools, unregister
+from server.toolkit.call import CallBindings, Calls
 
 logger = logging.getLogger("callforce.actions")
 
 
+def base_bindings(settings: Settings) -> CallBindings:
+    """The call variables there are without a ``[call]`` table: ``CALLFORCE_CALL_HEADERS``'s,
+    else the defaults."""
+    return CallBindings.from_headers(settings.call_headers)
+
+
 async def load_action_specs(
     settings: Settings, store: ConnectionStore, path: Path, connection: str | None = None
-) -> list[ToolSpec[Any, Any]]:
-    """The tools of the action file at ``path``, checked against the org.
+) -> ActionTools:
+    """The tools of the action file at ``path``, checked against the org, with its call
+    bindings.
 
     Raises ActionFileError (what is wrong, and where) or CallforceError (the org could not be
     asked: not connected, unreachable, needs reconnecting).
     """
-    action_set = await asyncio.to_thread(load_actions, path)
+    action_set = await asyncio.to_thread(load_actions, path, base_bindings(settings))
     async with SalesforceClient(settings, store) as client:
         return await build_action_specs(
             action_set, client, DescribeCache.from_settings(settings), connection
@@ -54,20 +63,22 @@ async def load_action_specs(
 
 async def check_action_file(
     settings: Settings, store: ConnectionStore, path: Path, connection: str | None = None
-) -> tuple[CheckReport, list[ToolSpec[Any, Any]]]:
-    """``callforce actions check``: the org check's report, and the tools when it passed.
+) -> tuple[CheckReport, ActionTools]:
+    """``callforce actions check``: the org check's report, and the tools when it passed (with
+    the file's call bindings either way).
 
     Raises ActionFileError for problems found without the org (syntax, keys, names) and
     CallforceError when the org could not be asked.
     """
-    action_set = await asyncio.to_thread(load_actions, path)
+    action_set = await asyncio.to_thread(load_actions, path, base_bindings(settings))
     async with SalesforceClient(settings, store) as client:
         describe = DescribeCache.from_settings(settings)
         report = await check_actions(action_set, client, describe, connection)
     if not report.ok:
-        return report, []
+        return report, ActionTools((), action_set.call)
     conn = connection or action_set.connection
-    return report, [action_spec(checked, conn, action_set.digest) for checked in report.actions]
+    specs = (action_spec(checked, conn, action_set.digest) for checked in report.actions)
+    return report, ActionTools(specs, action_set.call)
 
 
 def register_actions(server: MCPServer[Any], specs: Sequence[ToolSpec[Any, Any]]) -> list[str]:
@@ -109,17 +120,21 @@ async def reload_actions(
     read_only: bool = False,
     expose: Expose = "all",
     ctx: Context[Any, Any] | None = None,
+    calls: Calls | None = None,
+    base: CallBindings | None = None,
 ) -> ReloadResult:
     """Swap the action tools for those of ``path``; on any problem keep the old ones.
 
     ``ctx`` (when the reload runs inside a tool call) also notifies that call's legacy session.
+    ``calls`` (the served process's) takes the file's call bindings, its ``[call]`` table over
+    ``base`` (the bindings without one), in the same step as the tools.
     """
 
     async def served() -> tuple[str, ...]:
         return tuple(t.name for t in await server.list_tools() if t.name not in GENERIC_TOOL_NAMES)
 
     try:
-        action_set = await asyncio.to_thread(load_actions, path)
+        action_set = await asyncio.to_thread(load_actions, path, base)
         specs = await build_action_specs(action_set, client, describe, connection)
     except ActionFileError as exc:
         return ReloadResult(False, await served(), tuple(exc.problems))
@@ -130,6 +145,8 @@ async def reload_actions(
     current = await served()
     # No await between removing and adding: no call sees a half-swapped list. (A concurrent
     # reload may have removed a name already: the last reload wins.)
+    if calls is not None:
+        calls.bindings = specs.call_bindings
     for name in current:
         unregister(server, name)
     names = register_actions(server, chosen)
@@ -157,6 +174,8 @@ async def watch_actions(
     read_only: bool = False,
     expose: Expose = "all",
     interval: float = 2.0,
+    calls: Calls | None = None,
+    base: CallBindings | None = None,
 ) -> None:
     """Reload whenever the file's content differs from the version last seen; runs until
     cancelled.
@@ -167,6 +186,7 @@ async def watch_actions(
     Content is compared, not size and modification time: two edits within one timestamp tick,
     or of the same size, are still seen. A version that fails to load is reported once and
     left until the file changes again. Nothing that goes wrong in one round stops the watch.
+    ``calls`` and ``base``: as for :func:`reload_actions`.
     """
     seen = served if served is not None else await asyncio.to_thread(read_digest, path)
     while True:
@@ -178,7 +198,7 @@ async def watch_actions(
             seen = now
             result = await reload_actions(
                 server, path, client=client, describe=describe, connection=connection,
-                read_only=read_only, expose=expose,
+                read_only=read_only, expose=expose, calls=calls, base=base,
             )  # fmt: skip
             for problem in result.problems:
                 logger.warning("actions not reloaded: %s", problem)

@@ -6,7 +6,9 @@ sandboxed environment of :mod:`server.actions.templating`). :meth:`SoqlTemplate.
 ``{{ variable }}``, whether it sits inside a quoted literal, and which field it is compared
 with; :meth:`SoqlTemplate.render` writes each value as a literal: inside quotes, escaped
 content (a LIKE pattern also escapes ``%`` and ``_``); unquoted, only a number, boolean, date
-or datetime. SOQL has no bind variables (CONTRACT.md §12), so this is the defence.
+or datetime. SOQL has no bind variables (CONTRACT.md §12), so this is the defence. A call
+variable (``{{ call.caller_number }}``, named ``call.caller_number`` in its :class:`Slot`) stands
+where any variable may and becomes a literal the same way.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from server.actions.templating import (
+    CALL,
     MAX_VALUE_CHARS,
     OMITTED,
-    VARIABLE_NAME,
     RenderError,
     TemplateError,
+    name_problem,
     parse_template,
     sandbox,
 )
@@ -97,8 +100,11 @@ class _Token:
 
 
 def _placeholder(tokens: list[tuple[int, str, str]]) -> tuple[str, int | None]:
-    """``(variable, digits)`` of the tokens between ``{{`` and ``}}``."""
+    """``(variable, digits)`` of the tokens between ``{{`` and ``}}``; a call variable's name is
+    ``call.<name>``."""
     parts = [value for _, kind, value in tokens if kind != "whitespace"]
+    if parts[:2] == [CALL, "."] and len(parts) > 2:
+        parts = [f"{CALL}.{parts[2]}", *parts[3:]]
     match parts:
         case [name]:
             return name, None
@@ -109,8 +115,8 @@ def _placeholder(tokens: list[tuple[int, str, str]]) -> tuple[str, int | None]:
             return name, int(count)
     shown = "".join(value for _, _, value in tokens).strip()
     raise TemplateError(
-        f"'{{{{ {shown} }}}}' is not allowed in SOQL: write a variable, '{{{{ name }}}}', or "
-        "'{{ name | digits_pattern(10) }}' inside a LIKE pattern"
+        f"'{{{{ {shown} }}}}' is not allowed in SOQL: write a variable, '{{{{ name }}}}' or "
+        "'{{ call.id }}', or '{{ name | digits_pattern(10) }}' inside a LIKE pattern"
     )
 
 
@@ -137,8 +143,9 @@ def _pieces(source: str) -> list[str | tuple[str, int | None]]:
     if inside is not None:
         raise TemplateError("a '{{' is not closed")
     for item in out:
-        if isinstance(item, tuple) and not VARIABLE_NAME.fullmatch(item[0]):
-            raise TemplateError(f"'{item[0]}' is not a usable variable name")
+        problem = name_problem(item[0]) if isinstance(item, tuple) else None
+        if problem:
+            raise TemplateError(problem)
     return out
 
 

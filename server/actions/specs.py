@@ -8,11 +8,19 @@ SOQL, is :mod:`server.actions.variable_types`.
 
 A call renders the templates with the values as data (never as template source), then goes
 through the generic tool's own handler (run_query, create_record, update_record, upsert_record,
-bulk_write or custom_api_call), so values are coerced exactly as there and the results match.
+bulk_write or custom_api_call), so values are coerced exactly as there and the results match; a
+search is one parameterized search (:mod:`server.actions.search`).
+The call variables a template reads (``{{ call.id }}``) come from the request (the tool
+context's :class:`~server.toolkit.call.Call`), never from the arguments: a required one the
+request lacks is :class:`~server.toolkit.call.CallVariableMissing` before anything is sent.
 
-Safety hints: query → READ; create and bulk insert → WRITE; update, upsert, bulk update/upsert →
-IDEMPOTENT_WRITE; api_call → DESTRUCTIVE, except a GET under ``/services/data/`` (REST API
-reads; values are percent-encoded, so they cannot leave that prefix) → READ.
+:func:`build_action_specs` gives :class:`ActionTools`: the tools and the file's call bindings,
+which :func:`server.app.build_server` serves as the process's.
+
+Safety hints: query, search → READ; create and bulk insert → WRITE; update, upsert, bulk
+update/upsert → IDEMPOTENT_WRITE; api_call → DESTRUCTIVE, except a GET under
+``/services/data/`` (REST API reads; values are percent-encoded, so they cannot leave that
+prefix) → READ.
 
 Serving, reloading and exposure (``CALLFORCE_EXPOSE``) are in :mod:`server.actions.serving` and
 :func:`server.toolkit.select_tools`.
@@ -21,7 +29,7 @@ Serving, reloading and exposure (``CALLFORCE_EXPOSE``) are in :mod:`server.actio
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -29,15 +37,17 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from server.actions.check import CheckedAction, check_actions
-from server.actions.model import ActionConfig, ActionFileError, ActionSet
+from server.actions.model import Action, ActionConfig, ActionFileError, ActionSet
+from server.actions.search import SearchResult, run_search
 from server.actions.soql_template import Slot
-from server.actions.templating import OMITTED, render_json
+from server.actions.templating import CALL, OMITTED, render_json
 from server.actions.variable_types import argument_fields, arguments_model
 from server.errors import InvalidArguments
 from server.salesforce import collections
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.toolkit import DESTRUCTIVE, IDEMPOTENT_WRITE, READ, WRITE, ToolContext, ToolSpec
+from server.toolkit.call import CallBindings, CallVariableMissing
 from server.values import FieldProblem, ValueCoercionError, coerce_value
 from tools.bulk_write import BulkWriteArgs, BulkWriteResult, bulk_write
 from tools.create_record import CreateRecordArgs, CreateRecordResult, create_record
@@ -54,8 +64,28 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # -- calls -------------------------------------------------------------------------------------
 
 
-def _values(checked: CheckedAction, args: BaseModel) -> dict[str, Any]:
-    values = {}
+def _call_values(ctx: ToolContext, action: Action) -> dict[str, Any]:
+    """The call variables the action reads, as ``call.<name>`` → value, from the request.
+
+    CallVariableMissing (nothing is sent) when a required one is absent; an absent optional one
+    is OMITTED, as an optional argument left out.
+    """
+    values: dict[str, Any] = {}
+    for name in action.call_variables:
+        value = ctx.call.get(name)
+        if value is None:
+            variable = ctx.call.variable(name)
+            if variable.required:
+                raise CallVariableMissing(variable)
+            value = OMITTED
+        values[f"{CALL}.{name}"] = value
+    return values
+
+
+def _values(
+    checked: CheckedAction, args: BaseModel, calls: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    values = dict(calls or {})
     for name in checked.action.variables:
         value = getattr(args, name)
         setting = checked.action.setting(name)
@@ -104,9 +134,10 @@ def _handler(
     config = action.config
 
     async def handle(ctx: ToolContext, args: Any) -> BaseModel:
+        calls = _call_values(ctx, action)
         if config.kind == "bulk":
             records = [
-                render_json(action.template, _values(checked, item)) for item in args.records
+                render_json(action.template, _values(checked, item, calls)) for item in args.records
             ]
             return await bulk_write(
                 ctx,
@@ -119,10 +150,12 @@ def _handler(
                     connection=connection,
                 ),
             )
-        values = _values(checked, args)
+        values = _values(checked, args, calls)
+        if config.kind == "search":
+            return await run_search(ctx, action, values, connection)
         if config.kind == "query" and action.soql is not None:
             soql = action.soql.render(values, _soql_typer(ctx, checked))
-            args = RunQueryArgs(soql=soql, max_records=config.max_records, connection=connection)
+            args = RunQueryArgs(soql=soql, max_records=config.record_limit, connection=connection)
             return await run_query(ctx, args)
         if config.kind == "api_call":
             return await custom_api_call(
@@ -161,8 +194,8 @@ _WRITE_NOTE = (
 
 def _note(config: ActionConfig) -> str:
     """What the agent is told besides the operator's description."""
-    if config.kind == "query":
-        return f" Returns at most {config.max_records} records."
+    if config.kind in ("query", "search"):
+        return f" Returns at most {config.record_limit} records."
     if config.kind == "bulk" and config.all_or_none:
         return " If any record fails, none is saved; the result says which failed and why."
     if config.kind == "bulk":
@@ -177,12 +210,13 @@ _RESULTS: dict[str, type[BaseModel]] = {
     "upsert": UpsertRecordResult,
     "bulk": BulkWriteResult,
     "api_call": CustomApiCallResult,
+    "search": SearchResult,
 }
 
 
 def _annotations(checked: CheckedAction) -> ToolAnnotations:
     config = checked.action.config
-    if config.kind == "query":
+    if config.kind in ("query", "search"):
         return READ
     if config.kind == "api_call":
         reads = config.method == "GET" and (config.endpoint or "").startswith("/services/data/")
@@ -224,15 +258,26 @@ def action_spec(
     )
 
 
+class ActionTools(list[ToolSpec[Any, Any]]):
+    """The tools of one action file, and the call variables they read (its ``[call]`` table
+    over those there are without one): :func:`server.app.build_server` serves these bindings,
+    so the action tools and the generic ones read the same headers."""
+
+    def __init__(self, specs: Iterable[ToolSpec[Any, Any]], call_bindings: CallBindings) -> None:
+        super().__init__(specs)
+        self.call_bindings = call_bindings
+
+
 async def build_action_specs(
     action_set: ActionSet,
     client: SalesforceClient,
     describe: DescribeCache,
     connection: str | None = None,
-) -> list[ToolSpec[Any, Any]]:
+) -> ActionTools:
     """One ToolSpec per action; ActionFileError when the org check finds problems."""
     report = await check_actions(action_set, client, describe, connection)
     if not report.ok:
         raise ActionFileError(list(report.problems))
     conn = connection or action_set.connection
-    return [action_spec(checked, conn, action_set.digest) for checked in report.actions]
+    specs = (action_spec(checked, conn, action_set.digest) for checked in report.actions)
+    return ActionTools(specs, action_set.call)

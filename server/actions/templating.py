@@ -6,12 +6,19 @@ source, so a value "{{ 7*7 }}" stays that text. Two renderings:
 - **Text** (a JSON string leaf, a header, an endpoint): Jinja2 in an
   ``ImmutableSandboxedEnvironment`` with ``StrictUndefined``, no autoescape, no globals and a
   short list of filters. At load time the syntax tree is held to variables, constants, ``~``,
-  comparisons, ``if`` and those filters: no loops, calls, attributes or arithmetic, so the output
-  is at most the template plus its values (and is bounded again while rendering).
+  comparisons, ``if`` and those filters: no loops, calls or arithmetic, and no attributes but
+  ``call.<name>`` (a call variable, see below), so the output is at most the template plus its
+  values (and is bounded again while rendering). In an endpoint each value is written
+  percent-encoded, in a search action's text as plain words (:mod:`server.actions.sosl_text`).
 - **JSON** (``data``, ``records``, ``body``): rendered leaf by leaf, keys never templated. A leaf
   that is exactly one variable (``"{{ email }}"``) takes the variable's typed value; any other
   string leaf renders to a string. A quote in a value cannot add a key: nothing is serialised
   by hand.
+
+**Call variables** (``{{ call.id }}``, ``{{ call.caller_number }}``) are what the voice platform
+says about the call (:mod:`server.toolkit.call`), never arguments: a template names one as
+``call.<name>``, its uses are recorded under that dotted name (``"call.id"``: no argument can
+have it), and the values passed to :meth:`TextTemplate.render` hold it under that key too.
 
 SOQL templates are in :mod:`server.actions.soql_template`: they are parsed with this module's
 sandboxed environment but never handed to Jinja's renderer.
@@ -23,6 +30,7 @@ import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -30,6 +38,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from server.actions.sosl_text import search_words
 from server.errors import CallforceError
 from server.values import FieldProblem, ValueCoercionError
 
@@ -45,8 +54,31 @@ _ALLOWED_NODES = (
     nodes.Test, nodes.Keyword, nodes.Concat, nodes.CondExpr, nodes.If, nodes.Compare,
     nodes.Operand, nodes.And, nodes.Or, nodes.Not,
 )  # fmt: skip
+#: How a template writes its values: as they are, each percent-encoded (an endpoint), or each as
+#: plain words of a SOSL search (a search action's text).
+Mode = Literal["text", "url", "search"]
 #: What a template variable's name may be.
 VARIABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+#: The name under which templates read the call variables: ``{{ call.id }}``.
+CALL = "call"
+_BARE_CALL = (
+    "'call' is reserved: it holds the call variables the voice platform sends; "
+    "write call.<name>, e.g. {{ call.id }}"
+)
+
+
+def call_variable(name: str) -> str | None:
+    """The call variable a template variable stands for (``"call.id"`` → ``"id"``), else None."""
+    head, dot, rest = name.partition(".")
+    return rest if head == CALL and dot else None
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (``email``, ``call.id``) cannot be a template variable, or None."""
+    if name == CALL:
+        return _BARE_CALL
+    usable = VARIABLE_NAME.fullmatch(call_variable(name) or name)
+    return None if usable else f"'{name}' is not a usable variable name"
 
 
 class TemplateError(ValueError):
@@ -92,14 +124,22 @@ def _url_finalize(value: Any) -> str:
     return quote(str(_finalize(value)), safe="")
 
 
+def _search_finalize(value: Any) -> str:
+    # Each value is plain words: no SOSL operator, wildcard, quote or brace of the caller's.
+    return search_words(str(_finalize(value)))
+
+
+_FINALIZE = {"text": _finalize, "url": _url_finalize, "search": _search_finalize}
+
+
 @functools.cache
-def sandbox(mode: Literal["text", "url"]) -> ImmutableSandboxedEnvironment:
+def sandbox(mode: Mode) -> ImmutableSandboxedEnvironment:
     """The immutable sandbox templates render in (``url``: each value percent-encoded)."""
     env = ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
-        finalize=_url_finalize if mode == "url" else _finalize,
+        finalize=_FINALIZE[mode],
     )
     env.filters = {name: env.filters[name] for name in FILTERS}
     env.tests = {name: env.tests[name] for name in _TESTS}
@@ -108,15 +148,30 @@ def sandbox(mode: Literal["text", "url"]) -> ImmutableSandboxedEnvironment:
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(mode: Literal["text", "url"], source: str) -> jinja2.Template:
+def _compiled(mode: Mode, source: str) -> jinja2.Template:
     return sandbox(mode).from_string(source)
 
 
 def _check_tree(node: nodes.Node) -> None:
+    if isinstance(node, nodes.Getattr):
+        # The one attribute there is: call.<name>, read (nothing below it is visited).
+        if not (
+            isinstance(node.node, nodes.Name)
+            and node.node.name == CALL
+            and node.node.ctx == "load"
+            and node.ctx == "load"
+            and VARIABLE_NAME.fullmatch(node.attr)
+        ):
+            raise TemplateError(
+                "attributes are not allowed: templates read only call.<name> (a call variable)"
+            )
+        return
+    if isinstance(node, nodes.Name) and node.name == CALL:
+        raise TemplateError(_BARE_CALL)
     if not isinstance(node, _ALLOWED_NODES):
         raise TemplateError(
-            f"'{type(node).__name__}' is not allowed: templates hold variables, constants, ~, "
-            f"comparisons, if, and the filters {', '.join(FILTERS)}"
+            f"'{type(node).__name__}' is not allowed: templates hold variables, call.<name>, "
+            f"constants, ~, comparisons, if, and the filters {', '.join(FILTERS)}"
         )
     if isinstance(node, nodes.Name) and (
         node.ctx != "load" or not VARIABLE_NAME.fullmatch(node.name)
@@ -143,26 +198,33 @@ class TextTemplate:
     """One string of the action file: a constant, exactly one variable, or text to render."""
 
     source: str
+    #: The variables it reads; a call variable as ``call.<name>``.
     variables: frozenset[str]
-    #: The variable when the string is exactly ``{{ name }}`` (it keeps its typed value).
+    #: The variable when the string is exactly ``{{ name }}`` or ``{{ call.<name> }}`` (it keeps
+    #: its typed value).
     whole: str | None
-    mode: Literal["text", "url"] = "text"
+    mode: Mode = "text"
     #: True when the string has no template syntax at all: it is used as written.
     static: bool = False
 
     @classmethod
-    def parse(cls, source: str, *, mode: Literal["text", "url"] = "text") -> TextTemplate:
+    def parse(cls, source: str, *, mode: Mode = "text") -> TextTemplate:
         """Check ``source`` against the allowed subset; TemplateError says what is wrong."""
         if not any(mark in source for mark in ("{{", "{%", "{#")):
             return cls(source, frozenset(), None, mode, static=True)
         tree = parse_template(source)
         _check_tree(tree)
-        names = frozenset(name.name for name in tree.find_all(nodes.Name))
+        names = frozenset(
+            {name.name for name in tree.find_all(nodes.Name) if name.name != CALL}
+            | {f"{CALL}.{read.attr}" for read in tree.find_all(nodes.Getattr)}
+        )
         whole = None
         match tree.body:
             # In a URL every value is encoded, so none is ever used as it is.
             case [nodes.Output(nodes=[nodes.Name(name=name)])] if mode == "text":
                 whole = name
+            case [nodes.Output(nodes=[nodes.Getattr(attr=attr)])] if mode == "text":
+                whole = f"{CALL}.{attr}"
         return cls(source, names, whole, mode)
 
     def render(self, values: Mapping[str, Any]) -> Any:
@@ -175,7 +237,7 @@ class TextTemplate:
         pieces: list[str] = []
         size = 0
         try:
-            for chunk in template.generate(values):
+            for chunk in template.generate(_context(values)):
                 size += len(chunk)
                 if size > MAX_RENDERED_CHARS:
                     raise RenderError(
@@ -186,6 +248,20 @@ class TextTemplate:
         except jinja2.UndefinedError as exc:
             raise ValueCoercionError([FieldProblem("", f"{exc.message}: give it")]) from None
         return "".join(pieces)
+
+
+def _context(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What Jinja renders with: the variables, and the call variables as attributes of ``call``
+    (a namespace with no methods of its own: ``call.items`` is a call variable or nothing)."""
+    plain: dict[str, Any] = {}
+    calls: dict[str, Any] = {}
+    for name, value in values.items():
+        called = call_variable(name)
+        if called is None:
+            plain[name] = value
+        else:
+            calls[called] = value
+    return plain | {CALL: SimpleNamespace(**calls)}
 
 
 # -- JSON templates ----------------------------------------------------------------------------

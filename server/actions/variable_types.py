@@ -31,6 +31,8 @@ from server.toolkit import with_default
 from server.toolkit.agent_text import said_with
 
 ID_PATTERN = r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
+#: Longest value of a search action's variable (what a caller can say to search for).
+MAX_SEARCH_VALUE_CHARS = 1000
 _EXPLICIT: dict[str, tuple[Any, dict[str, Any]]] = {
     "string": (str, {"max_length": MAX_VALUE_CHARS}),
     "integer": (int, {}),
@@ -114,6 +116,8 @@ def _derived(
     if slot is not None and slot.digits is not None:
         said = f"The phone number as heard, in any format, with at least {slot.digits} digits."
         return str, {"min_length": 1, "max_length": 64}, said
+    if use.where == "search":
+        return str, {"min_length": 1, "max_length": MAX_SEARCH_VALUE_CHARS}, "Words to search for."
     if within is None:
         limit = 1000 if use.where.startswith(("headers", "endpoint")) else MAX_VALUE_CHARS
         return str, {"max_length": limit}, f"Text for {use.where}."

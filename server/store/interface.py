@@ -15,20 +15,32 @@ Credentials for re-acquiring a token without a refresh token live outside the ro
 ``client_credentials`` uses the settings' client id/secret against the row's ``login_url``;
 ``jwt`` uses the settings' (or the row's) client id, the row's ``username`` and the private key
 file at the row's ``key_path`` (a path, never the key itself).
+
+**Write keys** make a write safe to repeat (the policy is :mod:`server.toolkit.idempotency`;
+the store keeps the rows). A key is claimed before its write: :meth:`ConnectionStore.claim_key`
+answers with a :class:`KeyClaim` — ``fresh`` (the caller now holds it: pending), ``pending``
+(someone else holds it), ``done`` (with the first result) or ``unknown`` (the first attempt sent
+its write and never learnt the outcome). The holder then finishes the key (done), marks it
+unknown, or releases it (nothing was written: the key is free again). A pending key whose lease
+ran out (its holder died) reads as ``unknown``; a key older than its window reads as absent
+until :meth:`ConnectionStore.prune_keys` deletes it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import SecretStr
 
 Environment = Literal["production", "sandbox", "custom"]
 AuthKind = Literal["oauth", "client_credentials", "jwt", "token"]
 State = Literal["connected", "needs_reconnect", "disconnected"]
+#: What a claimed write key was found to be (see the module doc).
+KeyState = Literal["fresh", "pending", "done", "unknown"]
 
 #: A connection name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.
 CONNECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -91,6 +103,19 @@ class RenewalLock(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class KeyClaim:
+    """What :meth:`ConnectionStore.claim_key` found (see the module doc)."""
+
+    state: KeyState
+    #: ``fresh``: the holder's token, which finishing, marking or releasing the key takes.
+    token: str | None = None
+    #: ``done``: the first result; ``unknown``: what the first attempt noted.
+    result: dict[str, Any] | None = None
+    #: What the key was first claimed for (a key reused for another write has another).
+    fingerprint: str | None = None
+
+
 class ConnectionStore(Protocol):
     """Where connections live. Names are case-insensitive. Implementations are thread-safe."""
 
@@ -135,6 +160,36 @@ class ConnectionStore(Protocol):
 
     def renewal_lock(self, name: str) -> RenewalLock:
         """The lock every process takes before renewing the session of connection ``name``."""
+        ...
+
+    def claim_key(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """Claim the write key ``key`` for ``lease_seconds``, kept ``keep_seconds`` from now;
+        ``fresh`` when it was free (absent or expired) or in one of the states in ``take``,
+        else what it is (an abandoned pending key reads as ``unknown``)."""
+        ...
+
+    def finish_key(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """The held key is done, with ``result`` (nothing happens unless ``token`` holds it)."""
+        ...
+
+    def mark_key_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """The held key's write was sent and its outcome is unknown; ``note`` says what it was."""
+        ...
+
+    def release_key(self, key: str, token: str) -> None:
+        """Forget the held key: its write did not happen, so it may run again."""
+        ...
+
+    def prune_keys(self) -> int:
+        """Forget some write keys older than their window; how many."""
         ...
 
     def close(self) -> None:

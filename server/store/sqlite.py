@@ -20,7 +20,8 @@ no plaintext token is ever written. Decrypted tokens are cached in memory per (c
 column, ciphertext), so a call does not decrypt again until the token changes.
 
 Its :meth:`~SQLiteConnectionStore.renewal_lock` is a :class:`~server.store.locks.FileLock` per
-connection in ``<home>/callforce.db.locks/``.
+connection in ``<home>/callforce.db.locks/``. Its write keys (``idempotency_keys``) are
+:mod:`server.store.sqlite_keys`; they leave the connection snapshot alone.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, get_args
 
@@ -39,8 +41,9 @@ from server.errors import ConnectionNotFound, StoredTokenUnreadable
 from server.settings import Settings
 from server.store.crypto import TokenCipher
 from server.store.file_modes import private_file, private_home
-from server.store.interface import CONNECTION_NAME, Connection, State
+from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.locks import FileLock
+from server.store.sqlite_keys import SQLiteWriteKeys
 from server.store.sqlite_schema import COLUMNS, TOKEN_COLUMNS, migrate
 
 DB_FILE = "callforce.db"
@@ -76,6 +79,7 @@ class SQLiteConnectionStore:
         for sibling in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             if sibling.exists():
                 sibling.chmod(0o600)
+        self._keys = SQLiteWriteKeys(self._db, self._lock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SQLiteConnectionStore:
@@ -287,6 +291,38 @@ class SQLiteConnectionStore:
         # Names are letters, digits, '.', '_' and '-', starting with a letter or digit: a safe
         # file name; lower-cased because names are case-insensitive.
         return FileLock(folder / f"{name.lower()}.lock")
+
+    # -- write keys (server.store.sqlite_keys) -------------------------------------------------
+
+    def claim_key(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """Claim a write key (see :class:`~server.store.interface.ConnectionStore`)."""
+        return self._keys.claim(
+            key, fingerprint, lease_seconds=lease_seconds, keep_seconds=keep_seconds, take=take
+        )
+
+    def finish_key(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """The held key is done, with its result."""
+        self._keys.finish(key, token, result)
+
+    def mark_key_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """The held key's write was sent; its outcome is unknown."""
+        self._keys.mark_unknown(key, token, note)
+
+    def release_key(self, key: str, token: str) -> None:
+        """Forget the held key: nothing was written."""
+        self._keys.release(key, token)
+
+    def prune_keys(self) -> int:
+        """Forget expired write keys (a batch at a time); how many."""
+        return self._keys.prune()
 
     def _names(self) -> builtins.list[str]:
         rows = self._db.execute("SELECT name FROM connections ORDER BY name COLLATE NOCASE")

@@ -35,6 +35,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX connections_one_default ON connections (is_default) WHERE is_default = 1;
     """,
+    # 2: write keys (server.store.sqlite_keys): one row per key, its state and first result.
+    # Times are seconds since the epoch; the holder is the token of whoever holds a pending key.
+    """
+    CREATE TABLE idempotency_keys (
+        key          TEXT PRIMARY KEY,
+        fingerprint  TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending', 'done', 'unknown')),
+        holder       TEXT,
+        result       TEXT,
+        lease_until  REAL NOT NULL,
+        expires_at   REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+    """,
 )
 COLUMNS = (
     "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "

@@ -5,7 +5,9 @@ error becomes the MCP SDK's ``ToolError``.
 - :mod:`~server.toolkit.spec`: ToolSpec, the presets, shared arguments, Services, ToolContext;
 - :mod:`~server.toolkit.boundary`: the error boundary;
 - :mod:`~server.toolkit.registration`: register/unregister on an ``MCPServer``;
-- :mod:`~server.toolkit.agent_text`: result text and portable schemas.
+- :mod:`~server.toolkit.agent_text`: result text and portable schemas;
+- :mod:`~server.toolkit.idempotency`: writes that survive retries (the registration keeps each
+  write of a tool whose ``ToolSpec.keyed`` says so by its idempotency key).
 
 A tool is a :class:`ToolSpec`: a name and title, a description an LLM can follow without the
 server's instructions, one of the annotation presets below, a pydantic model of its arguments, a
@@ -53,7 +55,8 @@ READ               yes        no           yes         yes         run_query, de
 LOCAL_READ         yes        no           yes         no          connection_status
 WRITE              no         no           no          yes         create_record
 IDEMPOTENT_WRITE   no         yes          yes         yes         update_record, upsert_record
-DESTRUCTIVE        no         yes          no          yes         bulk_write, custom_api_call
+DESTRUCTIVE        no         yes          no          yes         bulk_write, custom_api_call,
+                                                                   log_call
 =================  =========  ===========  ==========  ==========  =========================
 
 "Destructive" follows MCP's meaning: the tool may overwrite or delete what is there (an update
@@ -72,6 +75,7 @@ from server.toolkit.spec import (
     ConnectionArg,
     Derived,
     Expose,
+    IdempotencyKeyArg,
     ObjectArg,
     ProgressFn,
     Services,
@@ -91,6 +95,7 @@ __all__ = [
     "ConnectionArg",
     "Derived",
     "Expose",
+    "IdempotencyKeyArg",
     "ObjectArg",
     "ProgressFn",
     "Services",

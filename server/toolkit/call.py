@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from server.errors import InvalidArguments
@@ -94,6 +94,10 @@ class CallBindings:
         merged = {variable.name: variable for variable in DEFAULTS} | dict(configured)
         return cls(MappingProxyType(merged))
 
+    def extended(self, configured: Mapping[str, CallVariable]) -> CallBindings:
+        """These bindings, with ``configured`` replacing or adding variables by name."""
+        return CallBindings(MappingProxyType(dict(self.variables) | dict(configured)))
+
     @classmethod
     def from_headers(cls, mapping: Mapping[str, str]) -> CallBindings:
         """The bindings of ``CALLFORCE_CALL_HEADERS`` (``{"id": "X-Vapi-Call-Id", …}``):
@@ -105,6 +109,17 @@ class CallBindings:
             for name, header in mapping.items()
         }
         return cls.of(configured)
+
+
+@runtime_checkable
+class CarriesCallBindings(Protocol):
+    """Tools that come with the call variables they read: an action file's tools, whose
+    ``[call]`` table :func:`server.app.build_server` serves as the process's bindings."""
+
+    @property
+    def call_bindings(self) -> CallBindings:
+        """The call variables the tools read."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

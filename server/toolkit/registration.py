@@ -1,6 +1,7 @@
 """Registering a :class:`~server.toolkit.spec.ToolSpec` on an ``MCPServer``: a flat signature
 from the argument model, a portable input schema, the result model as output schema, and short
-text for the agent (see :mod:`server.toolkit`).
+text for the agent (see :mod:`server.toolkit`); a write whose spec is keyed runs once per
+idempotency key (:mod:`server.toolkit.idempotency`), and its output schema has ``replayed``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field, PlainValidator
+from pydantic import BaseModel, Field, PlainValidator, create_model
 
 from server.toolkit.agent_text import is_closed, portable_schema, said_with
 from server.toolkit.boundary import error_boundary
 from server.toolkit.deadline import within_deadline
+from server.toolkit.idempotency import write_key
 from server.toolkit.spec import Answer, ToolContext, ToolSpec
 
 
@@ -121,6 +123,51 @@ def _input_schema(name: str, params: list[inspect.Parameter]) -> dict[str, Any]:
     return metadata.arg_model.model_json_schema(by_alias=True)
 
 
+async def _answered(spec: ToolSpec[Any, Any], ctx: ToolContext, args: BaseModel) -> Answer:
+    """The handler's answer; for a keyed write, once per idempotency key
+    (:mod:`server.toolkit.idempotency`): a repeat gets the first answer, marked replayed."""
+
+    async def run() -> Answer:
+        result = await spec.handler(ctx, args)
+        return result if isinstance(result, Answer) else Answer.of(result)
+
+    if not spec.keyed_call(args):
+        return await run()
+    explicit: str | None = getattr(args, "idempotency_key", None)
+    arguments = args.model_dump(mode="json", exclude={"idempotency_key"})
+    keys = write_key(spec.name, ctx.call.id, arguments, explicit)
+    if keys is None:
+        return await run()
+    services = ctx.services
+    return await services.write_keys.once(
+        services.store,
+        *keys,
+        run,
+        window_seconds=services.settings.idempotency_hours * 3600,
+        keep=lambda answer: {"structured": answer.structured, "text": answer.text},
+        replay=_replayed,
+    )
+
+
+def _replayed(kept: dict[str, Any]) -> Answer:
+    """A kept answer, said again: ``"replayed": true``, and the text says so."""
+    first, newline, rest = str(kept.get("text", "")).partition("\n")
+    text = f"{first} (already done: a repeated request; nothing was written again){newline}{rest}"
+    return Answer({**kept.get("structured", {}), "replayed": True}, text)
+
+
+def _replayable(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` with the ``replayed`` flag a repeated write's result carries."""
+    flag = Field(
+        default=False,
+        description="True: this repeats an earlier identical write's result; nothing was "
+        "written again.",
+    )
+    return create_model(
+        model.__name__, __base__=model, __module__=model.__module__, replayed=(bool, flag)
+    )
+
+
 def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
     """Add ``spec`` to ``server`` as a tool with flat, described top-level arguments, a portable
     input schema, its result model as output schema, and short text for the agent.
@@ -150,14 +197,14 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
             tool_ctx = ToolContext(services, ctx.report_progress, call)
             args = spec.arguments.model_validate(arguments)
             settings = tool_ctx.services.settings
-            result = await within_deadline(spec, settings, spec.handler(tool_ctx, args))
-            answer = result if isinstance(result, Answer) else Answer.of(result)
+            answer = await within_deadline(spec, settings, _answered(spec, tool_ctx, args))
             return answer.result()
 
     params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
     # The SDK's own way to return our text with a validated structured result: it advertises
     # the Annotated model as outputSchema and checks structured_content against it.
-    returns = Annotated[CallToolResult, spec.result]
+    result = _replayable(spec.result) if spec.may_be_keyed else spec.result
+    returns = Annotated[CallToolResult, result]
     call.__name__ = spec.name
     call.__qualname__ = spec.name
     call.__doc__ = spec.description

@@ -22,6 +22,7 @@ from server.settings import Settings
 from server.store.interface import ConnectionStore
 from server.toolkit.agent_text import compact_json
 from server.toolkit.call import Call, CallBindings, Calls
+from server.toolkit.idempotency import WriteKeys
 from server.values import Operation, coerce_record
 
 
@@ -51,6 +52,15 @@ ConnectionArg = Annotated[
 ObjectArg = Annotated[
     str,
     Field(description="Object API name, e.g. Lead.", min_length=1, max_length=80),
+]
+#: A write's own idempotency key (server.toolkit.idempotency); it wins over the derived one.
+IdempotencyKeyArg = Annotated[
+    str | None,
+    Field(
+        description="Retry key: a repeat with it returns the first result.",
+        min_length=1,
+        max_length=200,
+    ),
 ]
 
 
@@ -98,6 +108,8 @@ class Services:
     derived: Derived = field(default_factory=Derived)
     #: Which call variables there are and where each request carries them.
     calls: Calls = field(default_factory=Calls)
+    #: The writes in flight in this process, by idempotency key.
+    write_keys: WriteKeys = field(default_factory=WriteKeys)
 
     def coerce(
         self,
@@ -178,11 +190,25 @@ class ToolSpec(Generic[ArgsT, ResultT]):
     #: Which deadline a call has: the call's (``CALLFORCE_CALL_DEADLINE_SECONDS``) or, for
     #: writes of many records, the bulk one (``CALLFORCE_BULK_DEADLINE_SECONDS``).
     budget: Literal["call", "bulk"] = "call"
+    #: Whether a call of a tool that can write gets an idempotency key
+    #: (server.toolkit.idempotency): always, never, or as its arguments decide.
+    keyed: bool | Callable[[ArgsT], bool] = True
 
     @property
     def writes(self) -> bool:
         """Whether the tool can change data (left out in read-only mode)."""
         return not self.annotations.read_only_hint
+
+    @property
+    def may_be_keyed(self) -> bool:
+        """Whether some call of the tool gets an idempotency key."""
+        return self.writes and self.keyed is not False
+
+    def keyed_call(self, args: ArgsT) -> bool:
+        """Whether the call with ``args`` gets an idempotency key."""
+        if isinstance(self.keyed, bool):
+            return self.writes and self.keyed
+        return self.writes and self.keyed(args)
 
 
 #: Which tools a server offers (``CALLFORCE_EXPOSE``): everything, only the configured actions,

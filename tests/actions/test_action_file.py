@@ -102,7 +102,7 @@ API_CALL = 'kind = "api_call"\nmethod = "GET"\n'
         ),
         (
             CONTACT + 'data.LastName = "{{ x.__class__ }}"',
-            "data.LastName: 'Getattr' is not allowed",
+            "data.LastName: attributes are not allowed",
         ),
         (
             CONTACT + 'data.LastName = "x"\ndata.Description = "{% for i in y %}{% endfor %}"',

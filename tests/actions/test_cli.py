@@ -48,7 +48,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: BackgroundEm
     monkeypatch.setenv("CALLFORCE_PRODUCTION_LOGIN_URL", emulator.base_url)
     monkeypatch.setenv("CALLFORCE_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("CALLFORCE_CLIENT_SECRET", CLIENT_SECRET)
-    for name in ("CALLFORCE_ACTIONS", "CALLFORCE_EXPOSE", "CALLFORCE_DEFAULT_CONNECTION"):
+    for name in (
+        "CALLFORCE_ACTIONS",
+        "CALLFORCE_EXPOSE",
+        "CALLFORCE_DEFAULT_CONNECTION",
+        "CALLFORCE_CALL_HEADERS",
+    ):
         monkeypatch.delenv(name, raising=False)
     return path
 
@@ -65,7 +70,9 @@ def connected(home: Path, emulator: BackgroundEmulator) -> Path:
 
 
 def _tool_blocks(out: str) -> dict[str, dict[str, object]]:
-    """The JSON schema printed under each ``name (kind): description`` line."""
+    """The JSON schema printed under each ``name (kind): description`` line (and its call
+    variables' line, if any)."""
+    out = re.sub(r"^call variables .*$", "", out, flags=re.MULTILINE)
     blocks = re.split(r"^(\w+) \((?:read-only|writes)\): .*$", out, flags=re.MULTILINE)
     return {
         name: json.loads(schema) for name, schema in zip(blocks[1::2], blocks[2::2], strict=True)
@@ -102,6 +109,77 @@ def test_check_prints_each_tool_schema(connected: Path, capsys: pytest.CaptureFi
     # Strict-mode ready: every argument listed, the optional one nullable; lengths not shown.
     assert set(contact["required"]) == {"lastName", "firstName", "email", "accountId"}  # type: ignore[arg-type]
     assert "maxLength" not in properties["lastName"]
+
+
+CALLS = """
+[call]
+agent = { header = "X-Agent-Name", required = false }
+line = { header = "X-Line", type = "phone" }
+
+[[action]]
+name = "log_inbound"
+kind = "create"
+object = "Task"
+description = "Log this call."
+data = { Subject = "{{ subject }}", CallObject = "{{ call.id }}", Description = "{{ call.agent }}" }
+
+[[action]]
+name = "find_by_line"
+kind = "query"
+description = "Leads with the number the call came in on."
+soql = "SELECT Id FROM Lead WHERE Phone = '{{ call.line }}'"
+
+[[action]]
+name = "find_lead"
+kind = "query"
+description = "A lead by email."
+soql = "SELECT Id FROM Lead WHERE Email = '{{ email }}'"
+"""
+
+
+def test_check_lists_the_call_variables_each_tool_reads(
+    tmp_path: Path,
+    connected: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`actions check`: under each tool, the call variables it reads and their headers (the
+    [call] table over CALLFORCE_CALL_HEADERS); none of them is in a schema."""
+    monkeypatch.setenv("CALLFORCE_CALL_HEADERS", '{"id": "X-Vapi-Call-Id"}')
+    path = write_actions(tmp_path, CALLS)
+    assert cli.main(["actions", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "log_inbound (writes): Log this call. Values are converted to each field's type first; "
+        "if one cannot be, nothing is written and the error names it: ask the caller and call "
+        "again.\ncall variables (sent by the voice platform): call.id ← X-Vapi-Call-Id, "
+        "call.agent ← X-Agent-Name (optional)\n{"
+    ) in out
+    assert (
+        "find_by_line (read-only): Leads with the number the call came in on. Returns at most 25 "
+        "records.\ncall variables (sent by the voice platform): call.line ← X-Line (phone)\n{"
+    ) in out
+    assert "find_lead (read-only): A lead by email. Returns at most 25 records.\n{" in out
+    schemas = _tool_blocks(out)
+    assert list(schemas["log_inbound"]["properties"]) == ["subject"]  # type: ignore[call-overload]
+    assert "properties" not in schemas["find_by_line"] or not schemas["find_by_line"]["properties"]
+
+
+def test_a_broken_call_table_stops_check_serve_and_demo(
+    tmp_path: Path, connected: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong [call] entry is a located problem: check, serve and demo exit 2."""
+    path = write_actions(tmp_path, CALLS.replace('"X-Line"', '"X Line"'))
+    where = f"{path}: call.line.header: 'X Line' is not an HTTP header name"
+    assert cli.main(["actions", "check", str(path)]) == 2
+    assert where in capsys.readouterr().err
+    assert cli.main(["serve", "--actions", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert where in captured.err
+    out = io.StringIO()
+    assert run_demo(Settings(home=connected), port=0, actions=path, sample=False, out=out) == 2
+    assert where in out.getvalue()
 
 
 def test_check_reports_each_problem_with_its_place(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import random
 import re
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from server.actions.check import check_actions
 from server.actions.loading import load_actions
 from server.actions.specs import build_action_specs
-from server.settings import Settings
 from tests.helpers.action_files import EXAMPLE_TOOLS, EXAMPLES, OrgAccess, write_actions
 from tests.helpers.demo_org import clear_log, request_log
 from tests.helpers.org_records import insert_many, read_record, unique
@@ -67,25 +63,22 @@ async def test_a_spoken_email_is_refused_like_the_generic_tools_refuse_it(
     assert [e for e in await request_log(control) if e["path"].endswith("/query")] == []
 
 
-async def test_find_caller_by_phone_in_any_format(
-    examples: Tools, reader: httpx.AsyncClient
+async def test_find_company_by_the_words_the_caller_says(
+    examples: Tools, control: httpx.AsyncClient, reader: httpx.AsyncClient
 ) -> None:
-    """However the caller says it and however it was stored, the number finds the contact."""
-    line = f"{random.randrange(10_000):04d}"
-    stored = [f"+1 979 555 {line}", f"(979) 555-{line}", f"979.555.{line}"]
-    ids = await insert_many(
-        reader, "Contact", [{"LastName": unique("Phone-"), "MobilePhone": s} for s in stored]
-    )
-    for spoken in (f"979-555-{line}", f"+1 (979) 555 {line}", f"1979555{line}", f"979555{line}"):
-        found = await examples.ok("find_caller_by_phone", {"phone": spoken})
-        assert set(ids) <= {r["Id"] for r in found["records"]}, spoken
-        for record in found["records"]:  # anything else found ends in the same ten digits
-            numbers = [re.sub(r"\D", "", record[f] or "") for f in ("Phone", "MobilePhone")]
-            assert any(n.endswith(f"979555{line}") for n in numbers), record
-    found = await examples.ok("find_caller_by_phone", {"phone": "415.555.0100 ext. 7"})
-    assert [(r["FirstName"], r["LastName"]) for r in found["records"]] == [("Ana", "García")]
-    text = await examples.error("find_caller_by_phone", {"phone": "555 0100"})
-    assert "at least 10 digits" in text
+    """Each word is searched, whatever its case; caller text with search operators is searched
+    as plain words, in one request."""
+    name = unique("Bellweather ")
+    (account,) = await insert_many(reader, "Account", [{"Name": name, "BillingCity": "Denver"}])
+    await examples.ok("find_company", {"company": name})  # the describes, once
+    await clear_log(control)
+    found = await examples.ok("find_company", {"company": name.upper()})
+    assert [e["method"] for e in await request_log(control)] == ["POST"]
+    assert [(r["object"], r["Id"], r["BillingCity"]) for r in found["records"]] == [
+        ("Account", account, "Denver")
+    ]
+    hostile = await examples.ok("find_company", {"company": f"{name} OR Acme*"})
+    assert account not in {r["Id"] for r in hostile["records"]}  # "OR" is a word to find
 
 
 async def test_create_contact_with_and_without_an_account(
@@ -147,20 +140,39 @@ async def test_upsert_lead_is_safe_to_retry(examples: Tools, reader: httpx.Async
     assert lead["Company"] == "Brightline Wind"
 
 
-async def test_log_call_creates_a_completed_call_task(
-    examples: Tools, reader: httpx.AsyncClient, settings: Settings
+async def test_request_callback_files_a_task_on_the_call(
+    examples: Tools, reader: httpx.AsyncClient
 ) -> None:
-    """Defaults fill the subject and today's date; status and subtype are the file's constants."""
+    """The Task carries the call's id from the platform (never from the model), the topic in
+    its subject, and the caller as WhoId."""
     ana = await examples.ok("find_contact_by_email", {"email": "ana@example.com"})
     who = ana["records"][0]["Id"]
-    logged = await examples.ok(
-        "log_call", {"whoId": who, "summary": "Shipment arrived damaged.\nSending a new one."}
+    filed = await examples.ok(
+        "request_callback",
+        {"topic": "replacement shipment", "details": "Arrived damaged.", "whoId": who},
+        meta={"callforce/call": {"id": "call-example-1"}},
     )
-    task = await read_record(reader, "Task", logged["id"])
-    today = datetime.now(ZoneInfo(settings.time_zone)).date().isoformat()
-    assert (task["Subject"], task["WhoId"], task["ActivityDate"]) == ("Call", who, today)
-    assert (task["Status"], task["TaskSubtype"]) == ("Completed", "Call")
-    assert task["Description"] == "Shipment arrived damaged.\nSending a new one."
+    task = await read_record(reader, "Task", filed["id"])
+    assert (task["Subject"], task["WhoId"], task["CallObject"]) == (
+        "Call back: replacement shipment",
+        who,
+        "call-example-1",
+    )
+    assert (task["Status"], task["Priority"], task["Description"]) == (
+        "Not Started",
+        "High",
+        "Arrived damaged.",
+    )
+
+
+async def test_request_callback_without_a_call_id_still_files_the_task(
+    examples: Tools, reader: httpx.AsyncClient
+) -> None:
+    """The example file's call id is optional: without one the Task has no CallObject."""
+    filed = await examples.ok("request_callback", {"topic": "opening hours"})
+    task = await read_record(reader, "Task", filed["id"])
+    assert task["Subject"] == "Call back: opening hours"
+    assert task["CallObject"] is None
 
 
 async def test_the_documented_files_load_and_check(tmp_path: Path, org_access: OrgAccess) -> None:
@@ -168,10 +180,19 @@ async def test_the_documented_files_load_and_check(tmp_path: Path, org_access: O
     demo org."""
     text = DOCS.read_text(encoding="utf-8") + README.read_text(encoding="utf-8")
     blocks = [b for b in re.findall(r"```toml\n(.*?)```", text, re.DOTALL) if "[[action]]" in b]
-    assert len(blocks) == 4
+    assert len(blocks) == 7
     for index, block in enumerate(blocks):
         action_set = load_actions(write_actions(tmp_path, block, f"doc{index}.toml"))
         report = await check_actions(
             action_set, org_access.client, org_access.describe, connection="demo"
         )
         assert report.ok, str(report)
+
+
+def test_the_voice_platforms_example_is_the_shipped_file() -> None:
+    """docs/voice-platforms.md quotes the example file (which the tests above run), verbatim."""
+    doc = (DOCS.parent / "voice-platforms.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```toml\n(.*?)```", doc, re.DOTALL)
+    shipped = EXAMPLES.read_text(encoding="utf-8")
+    for part in block.strip().split("\n\n"):
+        assert part in shipped, part

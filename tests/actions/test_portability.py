@@ -52,12 +52,10 @@ async def test_examples_and_defaults_are_in_the_descriptions(action_tools: list[
         for where, sub in subschemas(tool.input_schema):
             assert not {"examples", "default", "title", "$ref"} & sub.keys(), (tool.name, where)
     by_name = {tool.name: tool for tool in action_tools}
-    if "log_call" in by_name:
-        subject = by_name["log_call"].input_schema["properties"]["subject"]
-        [text, null] = subject["anyOf"]
-        assert null == {"type": "null"}
-        assert text["description"] == (
-            'A short subject line. E.g. "Call about a damaged shipment". Default: "Call".'
+    if "request_callback" in by_name:
+        topic = by_name["request_callback"].input_schema["properties"]["topic"]
+        assert topic["description"] == (
+            'What the caller wants, in a few words. E.g. "a refund for a damaged shipment".'
         )
         upsert = by_name["upsert_lead"].input_schema["properties"]["leadExternalId"]
         assert upsert["description"] == 'The lead\'s id in the calling system. E.g. "L-000123".'
@@ -98,8 +96,8 @@ async def test_action_results_read_as_short_text(examples: Tools) -> None:
     assert header == "Id|FirstName|LastName|Email"
     assert row.endswith("|Ana|García|ana@example.com")
     who = row.split("|")[0]
-    logged = await examples.call("log_call", {"summary": "Asked about a refund", "whoId": who})
-    assert text_of(logged).startswith("Created Task 00T")
+    filed = await examples.call("request_callback", {"topic": "a refund", "whoId": who})
+    assert text_of(filed).startswith("Created Task 00T")
 
 
 async def test_lengths_are_enforced_though_not_shown(

@@ -126,7 +126,14 @@ async def test_every_action_tool_is_described_and_annotated(listed: dict[str, To
     assert listed["set_contact_phone"].title == "Set contact phone"
 
 
-READS = {"run_query", "describe_object", "connection_status", "find_opportunities", "read_contact"}
+READS = {
+    "run_query",
+    "describe_object",
+    "find_caller",
+    "connection_status",
+    "find_opportunities",
+    "read_contact",
+}
 THREE = """
 [[action]]
 name = "find_opportunities"

@@ -68,9 +68,10 @@ async def test_reads_exposes_only_tools_that_cannot_write(
     assert [tool.name for tool in listed] == [
         "run_query",
         "describe_object",
+        "find_caller",
         "connection_status",
         "find_contact_by_email",
-        "find_caller_by_phone",
+        "find_company",
     ]
     assert all(tool.annotations and tool.annotations.read_only_hint for tool in listed)
 

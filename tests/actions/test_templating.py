@@ -204,7 +204,12 @@ def test_an_omitted_optional_variable_drops_its_leaf() -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("{{ x.__class__ }}", "'Getattr' is not allowed"),
+        ("{{ x.__class__ }}", "attributes are not allowed"),
+        ("{{ call.__class__ }}", "attributes are not allowed"),
+        ("{{ call.id.upper }}", "attributes are not allowed"),
+        ("{{ call['id'] }}", "'Getitem' is not allowed"),
+        ("{{ call }}", "'call' is reserved"),
+        ("{{ call | lower }}", "'call' is reserved"),
         ("{{ x['a'] }}", "'Getitem' is not allowed"),
         ("{{ x.upper() }}", "is not allowed"),
         ("{{ 'a' * 10000000 }}", "'Mul' is not allowed"),

@@ -18,7 +18,8 @@ from emulator.seed import seeder_for
 WIRE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
 WIRE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMAIL = re.compile(r"^[a-z0-9.]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
-PHONE = re.compile(r"^\+1 \d{3} 555 01\d{2}$")
+#: Fictional numbers, written internationally or (Theo Adeyemi's) as the US-locale UI writes them.
+PHONE = re.compile(r"^(\+1 \d{3} 555 01\d{2}|\(\d{3}\) 555-01\d{2})$")
 SYSTEM_FIELDS = (
     "Id",
     "CreatedDate",
@@ -80,6 +81,29 @@ def test_documented_account_and_contact(org: Org) -> None:
     assert ana["AccountId"] == acme["Id"]
     assert ana["External_Id__c"] == "C-000001"
     assert org.store.lookup("Contact", "Phone", "+1 415 555 0100") == [ana]
+
+
+def test_documented_caller_who_opted_out(org: Org) -> None:
+    """Theo Adeyemi ((720) 555-0163) asked not to be called or e-mailed; Ana and Marco did not."""
+    flags = ("DoNotCall", "HasOptedOutOfEmail", "HasOptedOutOfFax")
+    theo = one(org, "Contact", "Email", "theo.adeyemi@example.com")
+    assert theo["Name"] == "Theo Adeyemi"
+    assert theo["Phone"] == "(720) 555-0163"
+    assert [theo[flag] for flag in flags] == [True, True, False]
+    ana = one(org, "Contact", "Email", "ana@example.com")
+    marco = one(org, "Lead", "External_Id__c", "L-000001")
+    for person in (ana, marco):
+        assert [person[flag] for flag in flags] == [False, False, False]
+
+
+@pytest.mark.parametrize("sobject", ["Contact", "Lead"])
+def test_a_few_people_opted_out(org: Org, sobject: str) -> None:
+    """Some contacts and leads have DoNotCall or HasOptedOutOfEmail set, most have neither."""
+    people = list(org.store.records(sobject))
+    do_not_call = [p for p in people if p["DoNotCall"]]
+    no_email = [p for p in people if p["HasOptedOutOfEmail"]]
+    assert 2 <= len(do_not_call) <= len(people) // 10
+    assert 2 <= len(no_email) <= len(people) // 10
 
 
 def test_documented_lead(org: Org) -> None:

@@ -116,3 +116,26 @@ def test_missing_required_field_is_refused(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.Lead.create({"FirstName": "Nobody"})
     assert caught.value.content[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
+
+
+def test_search_finds_a_caller_by_phone(sf: Salesforce) -> None:
+    """search() runs SOSL: Ana García's number, written as a caller's phone sends it."""
+    result = sf.search(
+        "FIND {+1 (415) 555-0100} IN PHONE FIELDS RETURNING Contact(Name, DoNotCall), Lead(Name)"
+    )
+    assert [(r["Name"], r["DoNotCall"]) for r in result["searchRecords"]] == [("Ana García", False)]
+
+
+def test_quick_search(sf: Salesforce) -> None:
+    """quick_search() wraps the text in FIND {…}: the ids of every record it finds."""
+    result = sf.quick_search("Brightline")
+    records = result["searchRecords"]
+    assert [r["attributes"]["type"] for r in records] == ["Lead"]
+    assert list(records[0]) == ["attributes", "Id"]
+
+
+def test_malformed_search_is_refused(sf: Salesforce) -> None:
+    """A search without braces raises SalesforceMalformedRequest with MALFORMED_SEARCH."""
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.search("FIND Acme")
+    assert caught.value.content[0]["errorCode"] == "MALFORMED_SEARCH"

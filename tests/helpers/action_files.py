@@ -1,6 +1,7 @@
 """Action files for the action tests: the shipped example file and its tools, one action of each
 kind, writing an action file, and serving one (checked against the org, its tools registered on a
-fresh server) through the MCP client."""
+fresh server) through the MCP client — in-process, or over Streamable HTTP with the headers a
+voice platform sends."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 
+from server import web
 from server.actions.cli import EXAMPLE_FILE
 from server.actions.loading import load_actions
+from server.actions.serving import load_action_specs
 from server.actions.specs import build_action_specs
 from server.app import build_server
 from server.salesforce.client import SalesforceClient
@@ -27,11 +33,11 @@ EXAMPLES = EXAMPLE_FILE
 #: The tools of the example file, in order.
 EXAMPLE_TOOLS = [
     "find_contact_by_email",
-    "find_caller_by_phone",
+    "find_company",
     "create_contact",
     "update_account",
     "upsert_lead",
-    "log_call",
+    "request_callback",
 ]
 #: One action of each kind (query, create, update, upsert, bulk, api_call), served by the kinds
 #: and the schema tests.
@@ -149,3 +155,22 @@ async def served(
     server = build_server(exposed, store=store, read_only=read_only, actions=specs)
     async with serving(server) as client:
         yield Tools(client, store, settings), server
+
+
+@asynccontextmanager
+async def http_served(
+    settings: Settings, store: SQLiteConnectionStore, path: Path, headers: dict[str, str]
+) -> AsyncIterator[Tools]:
+    """`serve --transport http --actions path` in-process (built as the command builds it), and
+    an MCP client over Streamable HTTP sending ``headers`` with every request."""
+    app = web.build_app(settings, store, actions=await load_action_specs(settings, store, path))
+    async with (
+        app.router.lifespan_context(app),
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app),
+            base_url="http://127.0.0.1:8000",
+            headers=headers,
+        ) as http,
+        Client(streamable_http_client("http://127.0.0.1:8000/mcp", http_client=http)) as client,
+    ):
+        yield Tools(client, store, settings)

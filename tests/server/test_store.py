@@ -219,7 +219,7 @@ def test_save_replaces_and_keeps_created_at(store: SQLiteConnectionStore) -> Non
 
 def test_schema_is_versioned(home: Path, store: SQLiteConnectionStore) -> None:
     """The schema version is recorded; a database from a newer callforce is refused."""
-    assert store.schema_version == 1
+    assert store.schema_version == 2
     store.close()
     raw = sqlite3.connect(home / DB_FILE)
     raw.execute("PRAGMA user_version = 99")

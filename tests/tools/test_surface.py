@@ -21,22 +21,26 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 ALL = [
     "run_query",
     "describe_object",
+    "find_caller",
     "create_record",
     "update_record",
     "upsert_record",
     "bulk_write",
     "custom_api_call",
     "connection_status",
+    "log_call",
 ]
 TITLES = {
     "run_query": "Run Query",
     "describe_object": "Describe Object",
+    "find_caller": "Find Caller",
     "create_record": "Create Object",
     "update_record": "Update Object",
     "upsert_record": "Upsert",
     "bulk_write": "Bulk Create/Update",
     "custom_api_call": "Custom API Call",
     "connection_status": "Connection Status",
+    "log_call": "Log Call",
 }
 
 
@@ -62,7 +66,7 @@ async def test_tools_list_matches_the_snapshot(tools: Tools) -> None:
 
 
 async def test_every_tool_of_the_contract_is_listed_with_its_title(tools: Tools) -> None:
-    """The eight contract tools are listed, with the titles users know."""
+    """The contract's generic tools are listed, with the titles users know."""
     listed = (await tools.client.list_tools()).tools
     assert [tool.name for tool in listed] == ALL
     assert {tool.name: tool.title for tool in listed} == TITLES
@@ -103,7 +107,7 @@ async def test_read_and_write_hints_are_true_to_the_tool(tools: Tools) -> None:
     """Only the query, describe and status tools claim to be read-only."""
     hints = {tool.name: tool.annotations for tool in (await tools.client.list_tools()).tools}
     read_only = {name for name, hint in hints.items() if hint and hint.read_only_hint}
-    assert read_only == {"run_query", "describe_object", "connection_status"}
+    assert read_only == {"run_query", "describe_object", "find_caller", "connection_status"}
     assert hints["create_record"]
     assert hints["create_record"].idempotent_hint is False
     assert hints["upsert_record"]
@@ -117,11 +121,12 @@ async def test_read_and_write_hints_are_true_to_the_tool(tools: Tools) -> None:
 async def test_read_only_mode_lists_only_reading_tools(
     settings: Settings, store: SQLiteConnectionStore
 ) -> None:
-    """read_only=True registers run_query, describe_object and connection_status, nothing else."""
+    """read_only=True registers run_query, describe_object, find_caller and connection_status,
+    nothing else."""
     async with serving(build_server(settings, read_only=True, store=store)) as client:
         names = [tool.name for tool in (await client.list_tools()).tools]
         refused = await client.call_tool("create_record", {"object": "Contact", "data": {"a": 1}})
-    assert names == ["run_query", "describe_object", "connection_status"]
+    assert names == ["run_query", "describe_object", "find_caller", "connection_status"]
     assert refused.is_error
 
 
@@ -132,7 +137,7 @@ async def test_read_only_setting_is_honoured(
     read_only = settings.model_copy(update={"read_only": True})
     async with serving(build_server(read_only, store=store)) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
-    assert names == {"run_query", "describe_object", "connection_status"}
+    assert names == {"run_query", "describe_object", "find_caller", "connection_status"}
 
 
 async def test_the_agent_gets_instructions(

@@ -1,7 +1,8 @@
 """Helpers for the emulator's tests: its URLs, an org's own client, and records over REST.
 
 :mod:`tests.helpers.emulator.web_flow` drives the OAuth web-server flow;
-:mod:`tests.helpers.emulator.soql_org` builds the small in-memory org of the SOQL tests.
+:mod:`tests.helpers.emulator.soql_org` builds the small in-memory org of the SOQL tests;
+:mod:`tests.helpers.emulator.searches` runs SOSL searches over REST.
 """
 
 from __future__ import annotations

@@ -1,0 +1,106 @@
+"""The SQLite store's write keys: claim, finish, mark unknown, release, take over, expire and
+prune, between two stores on one home; and a store from before them is migrated."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings
+from server.store.sqlite import DB_FILE, SQLiteConnectionStore
+from server.store.sqlite_schema import MIGRATIONS
+
+DAY = 86_400.0
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh callforce home."""
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def stores(home: Path) -> Iterator[tuple[SQLiteConnectionStore, SQLiteConnectionStore]]:
+    """Two stores on one home, as two processes would open it."""
+    one = SQLiteConnectionStore.from_settings(Settings(home=home))
+    two = SQLiteConnectionStore.from_settings(Settings(home=home))
+    yield one, two
+    one.close()
+    two.close()
+
+
+def test_a_key_is_claimed_once_and_then_replays(
+    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+) -> None:
+    """Fresh for the first; pending for the other store while held; done with the result."""
+    one, two = stores
+    held = one.claim_key("k", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.state == "fresh"
+    assert held.token
+    assert two.claim_key("k", "f", lease_seconds=10, keep_seconds=DAY).state == "pending"
+    two.finish_key("k", "not-the-holder", {"id": "stolen"})  # only the holder may finish
+    one.finish_key("k", held.token, {"id": "001"})
+    found = two.claim_key("k", "f", lease_seconds=10, keep_seconds=DAY)
+    assert (found.state, found.result, found.fingerprint) == ("done", {"id": "001"}, "f")
+
+
+def test_released_keys_are_free_and_unknown_ones_stay(
+    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+) -> None:
+    """A release frees the key; an unknown outcome is kept, with its note, unless taken over."""
+    one, two = stores
+    held = one.claim_key("a", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.token
+    one.release_key("a", held.token)
+    assert two.claim_key("a", "f", lease_seconds=10, keep_seconds=DAY).state == "fresh"
+    held = one.claim_key("b", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.token
+    one.mark_key_unknown("b", held.token, {"operation": "create"})
+    found = two.claim_key("b", "f", lease_seconds=10, keep_seconds=DAY)
+    assert (found.state, found.result) == ("unknown", {"operation": "create"})
+    taken = two.claim_key("b", "f", lease_seconds=10, keep_seconds=DAY, take={"unknown"})
+    assert taken.state == "fresh"
+
+
+def test_an_abandoned_pending_key_reads_as_unknown(
+    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+) -> None:
+    """Its holder's lease ran out (the process died mid-write): the outcome is unknown."""
+    one, two = stores
+    assert one.claim_key("k", "f", lease_seconds=0.01, keep_seconds=DAY).state == "fresh"
+    time.sleep(0.02)
+    assert two.claim_key("k", "f", lease_seconds=10, keep_seconds=DAY).state == "unknown"
+
+
+def test_expired_keys_are_free_and_pruned(
+    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+) -> None:
+    """Past its window a key is claimed afresh; prune deletes the expired ones only."""
+    one, _ = stores
+    held = one.claim_key("old", "f", lease_seconds=10, keep_seconds=0.01)
+    assert held.token
+    one.finish_key("old", held.token, {"id": "1"})
+    one.claim_key("kept", "f", lease_seconds=10, keep_seconds=DAY)
+    time.sleep(0.02)
+    assert one.prune_keys() == 1
+    assert one.claim_key("old", "f", lease_seconds=10, keep_seconds=DAY).state == "fresh"
+    assert one.claim_key("kept", "f", lease_seconds=10, keep_seconds=DAY).state == "pending"
+
+
+def test_a_store_from_before_write_keys_is_migrated(home: Path) -> None:
+    """A version-1 database gains the write keys table when it is opened."""
+    home.mkdir(mode=0o700)
+    raw = sqlite3.connect(home / DB_FILE)
+    raw.executescript(MIGRATIONS[0])
+    raw.execute("PRAGMA user_version = 1")
+    raw.close()
+    store = SQLiteConnectionStore.from_settings(Settings(home=home))
+    try:
+        assert store.schema_version == len(MIGRATIONS) == 2
+        assert store.claim_key("k", "f", lease_seconds=1, keep_seconds=DAY).state == "fresh"
+    finally:
+        store.close()

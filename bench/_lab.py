@@ -121,6 +121,8 @@ class Lab:
 
     org: Org
     serve: HttpServer
+    #: ``serve`` with the activity record off (CALLFORCE_ACTIVITY_RECORD=0): its floor.
+    unrecorded: HttpServer
     stateless: HttpServer
     demo: HttpServer
     demo_org_serve: HttpServer
@@ -169,6 +171,10 @@ def start_lab(fleet: Fleet, tmp: Path) -> Lab:
     demo_port = free_port()
     servers = {
         "serve": serve("serve-http", org.connect_home(tmp / "serve-http")),
+        "unrecorded": serve(
+            "serve-unrecorded",
+            org.connect_home(tmp / "serve-unrecorded") | {"CALLFORCE_ACTIVITY_RECORD": "0"},
+        ),
         "stateless": serve(
             "serve-stateless", org.connect_home(tmp / "serve-stateless"), "--stateless"
         ),

@@ -46,6 +46,8 @@ their order rotating), after ``--warmup`` calls each; a figure is the median ove
    ``examples`` in any tool's input schema.
 7. **Salesforce requests per warm call** (the emulator's ``/_emulator/requests`` log):
    run_query, create_record, find_caller, log_call (a later one in the same call): target 1.
+9. **The activity record**: warm run_query on ``serve`` (recording each call) against the same
+   server with ``CALLFORCE_ACTIVITY_RECORD=0``, wall and server CPU: target ≤ 0.3 ms added.
 8. **The voice calls**, warm over HTTP beside run_query, wall and server CPU: find_caller (a
    spoken number), log_call (again in one call: an update), and create_record with a fresh call
    id per call (its idempotency key claimed and settled in the store) against create_record
@@ -438,6 +440,41 @@ async def voice_calls(
     return figures
 
 
+async def recording_cost(
+    cf: Client, unrecorded: Client, lab: Lab, args: argparse.Namespace
+) -> Figures:
+    """Figure 9: what recording each tool call adds to a warm run_query."""
+    m = await interleave(
+        {
+            "recorded": Kind(tool(cf, "run_query", {"soql": SOQL}), lab.serve.child.cpu_seconds),
+            "unrecorded": Kind(
+                tool(unrecorded, "run_query", {"soql": SOQL}), lab.unrecorded.child.cpu_seconds
+            ),
+        },
+        args.calls // 2,
+        args.per_round,
+        args.warmup,
+    )
+    on, off = m["recorded"], m["unrecorded"]
+    added_cpu = on.cpu_ms - off.cpu_ms
+    return {
+        "activity record per warm call": row(
+            9,
+            ms(added_cpu),
+            "ms CPU",
+            "<= 0.3 ms",
+            added_cpu <= 0.3,
+            on.cpu_ms / off.cpu_ms,
+            recorded_cpu_ms=ms(on.cpu_ms),
+            unrecorded_cpu_ms=ms(off.cpu_ms),
+            added_wall_ms=ms(on.ms - off.ms),
+            recorded_ms=ms(on.ms),
+            unrecorded_ms=ms(off.ms),
+            calls=len(on.latencies),
+        )
+    }
+
+
 async def per_call_http(
     http: httpx2.AsyncClient,
     counter: RequestCount,
@@ -795,6 +832,9 @@ async def measure(lab: Lab, args: argparse.Namespace) -> tuple[Figures, dict[str
         figures |= await attempt(7, "requests per call", requests_per_call(serve, control))
         progress("HTTP, warm client: wall and CPU")
         figures |= await attempt(1, "HTTP warm", warm_http(serve, bare, direct, lab, args))
+        progress("the activity record's cost")
+        unrecorded = await warm(lab.unrecorded.mcp_url)
+        figures |= await attempt(9, "activity record", recording_cost(serve, unrecorded, lab, args))
         progress("voice calls: find_caller, log_call, keyed writes")
         figures |= await attempt(8, "voice calls", voice_calls(serve, bare, direct, lab, args))
         for label, server, floor, cf, bare_client in (

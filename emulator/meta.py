@@ -117,7 +117,7 @@ async def resources(request: Request) -> Response:
 async def limits(request: Request) -> Response:
     """``GET /limits``: ``{"Name": {"Max": n, "Remaining": n}}``; daily requests are live."""
     org = org_of(request)
-    cap = org.config.api_request_limit
+    cap = org.api_request_limit
     body = {"DailyApiRequests": {"Max": cap, "Remaining": max(cap - org.api_requests, 0)}}
     body.update({name: {"Max": n, "Remaining": n} for name, n in _STATIC_LIMITS.items()})
     return json_response(request, dict(sorted(body.items())))

@@ -5,8 +5,12 @@ For every request outside ``/_emulator/`` it:
 1. refuses a request head over Salesforce's 16,384 bytes (414 / 431, :mod:`emulator.edge`);
 2. applies the first matching fault rule (delay, dropped connection, canned answer);
 3. for ``/services/data/vXX.X/...``: checks the version, the bearer token (401
-   INVALID_SESSION_ID) and the daily API limit (403 REQUEST_LIMIT_EXCEEDED), and adds
-   ``Sforce-Limit-Info`` to the answer — never on ``/services/data`` itself or on OAuth;
+   INVALID_SESSION_ID) and the daily API limit (403 REQUEST_LIMIT_EXCEEDED once the count has
+   reached the allowance), counts the request, and adds ``Sforce-Limit-Info`` to the answer —
+   never on ``/services/data`` itself or on OAuth. Whether Salesforce counts a refused request,
+   or sends the header with a 401 or a 403 REQUEST_LIMIT_EXCEEDED, no capture shows
+   (CONTRACT.md); the emulator's choice is neither — the count stops at the allowance and a
+   refusal carries no ``Sforce-Limit-Info`` — so a client cannot rely on the header there;
 4. records ``{method, path, query, grant_type, status}`` in the request log.
 """
 
@@ -110,16 +114,16 @@ class EmulatorMiddleware:
                 if session is None:
                     raise invalid_session()
                 state["session"] = session
-                self.org.api_requests += 1
-                if self.org.api_requests > self.org.config.api_request_limit:
+                if self.org.api_requests >= self.org.api_request_limit:
                     raise SalesforceError(
                         403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
                     )
+                self.org.api_requests += 1
             except SalesforceError as exc:
                 entry.status = exc.status
                 await _send_json(send, exc.status, exc.body(), [])
                 return
-            usage = f"api-usage={self.org.api_requests}/{self.org.config.api_request_limit}"
+            usage = f"api-usage={self.org.api_requests}/{self.org.api_request_limit}"
             extra_headers.append((b"sforce-limit-info", usage.encode()))
             extra_headers.append((b"cache-control", _NO_CACHE))
 

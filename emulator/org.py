@@ -49,7 +49,10 @@ class Org:
     tokens: TokenStore
     org_id: str
     seeder: Callable[[Org], None]
+    #: Data API requests counted today, and the daily allowance (both settable through
+    #: ``/_emulator/limits``; the allowance starts as ``config.api_request_limit``).
     api_requests: int = 0
+    api_request_limit: int = 0
     faults: list[FaultRule] = field(default_factory=list)
     request_log: list[RequestLogEntry] = field(default_factory=list)
 
@@ -66,6 +69,7 @@ class Org:
             tokens=TokenStore(store.db, org_id[:15]),
             org_id=org_id,
             seeder=seeder,
+            api_request_limit=config.api_request_limit,
         )
         if store.is_empty:
             seeder(org)
@@ -94,4 +98,5 @@ class Org:
         self.faults.clear()
         self.request_log.clear()
         self.api_requests = 0
+        self.api_request_limit = self.config.api_request_limit
         self.seeder(self)

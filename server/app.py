@@ -31,8 +31,10 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from server import __version__
+from server.activity.recorder import ActivityRecorder
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
+from server.salesforce.usage import ApiUsage
 from server.settings import Settings, derived_key
 from server.store.interface import ConnectionStore
 from server.store.sqlite import SQLiteConnectionStore
@@ -71,9 +73,12 @@ def build_server(
     store: ConnectionStore | None = None,
     actions: Sequence[ToolSpec[Any, Any]] = (),
     call_bindings: CallBindings | None = None,
+    api_usage: ApiUsage | None = None,
 ) -> MCPServer[Services]:
     """The callforce MCP server; ``store`` (if given) is used as is and left open at shutdown.
 
+    ``api_usage`` keeps the orgs' daily API usage for the Salesforce client (the HTTP app shares
+    one with the connect page; by default the client has its own).
     ``actions`` are the configured action tools, already checked against the org;
     ``call_bindings`` the call variables, else those the actions come with (an action file's
     ``[call]`` table, see :class:`~server.actions.specs.ActionTools`), else those of
@@ -90,7 +95,15 @@ def build_server(
         if connections is None:  # opening creates the home, the key file and the schema
             connections = await asyncio.to_thread(SQLiteConnectionStore.from_settings, settings)
         try:
-            async with SalesforceClient(settings, connections) as client:
+            recorder = None
+            if settings.activity_record:
+                recorder = ActivityRecorder(
+                    connections.activity(), keep_days=settings.activity_days
+                )
+            async with (
+                SalesforceClient(settings, connections, api_usage=api_usage) as client,
+                _closing(recorder),
+            ):
                 services = Services(
                     settings=settings,
                     store=connections,
@@ -98,6 +111,7 @@ def build_server(
                     describe=DescribeCache.from_settings(settings),
                     cursor_key=derived_key(settings, CURSOR_KEY_PURPOSE) or secrets.token_bytes(32),
                     calls=Calls(call_bindings or CallBindings.from_headers(settings.call_headers)),
+                    activity=recorder,
                 )
                 # The HTTP client's TLS setup is built once the server has answered the
                 # start-up requests (initialize, tools/list), before the first tool call.
@@ -128,6 +142,16 @@ def build_server(
     for spec in select_tools(ALL_TOOLS, actions, read_only=read_only, expose=settings.expose):
         register(server, spec)
     return server
+
+
+@asynccontextmanager
+async def _closing(recorder: ActivityRecorder | None) -> AsyncIterator[None]:
+    """Write the recorder's queue on the way out (off the loop: it joins a thread)."""
+    try:
+        yield
+    finally:
+        if recorder is not None:
+            await asyncio.to_thread(recorder.close)
 
 
 #: What MCPServer always answers, and so advertises, though callforce has none of it.

@@ -121,6 +121,7 @@ def print_instructions(
         "callforce demo is running.",
         f"  MCP endpoint (Streamable HTTP): {mcp_url}",
         f"  connect page:                   {url}/",
+        f"  activity (what the agent did):  {url}/activity",
         f"  demo org (emulated):            {emulator.base_url}  login demo@callforce.dev / demo",
         "  state: a temporary directory, removed when the demo stops",
     ]

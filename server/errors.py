@@ -282,7 +282,32 @@ class Forbidden(SalesforceAPIError):
 
 
 class RequestLimitExceeded(Forbidden):
-    """403 REQUEST_LIMIT_EXCEEDED: the org's API limit is used up; not retried."""
+    """403 REQUEST_LIMIT_EXCEEDED: an org limit is reached. The daily allowance (``daily``) is
+    not retried and is said plainly — used up, nothing done, what to tell the caller —
+    with the numbers once :meth:`with_usage` knows them; the concurrent long-request limit
+    (``ConcurrentPerOrgLongTxn``) clears in seconds and keeps Salesforce's words."""
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: Sequence[str] = (),
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(status, error_code, message, fields, errors)
+        if self.daily:
+            self.message = _allowance_used_up(None)
+            self.args = (self.message,)
+
+    @property
+    def daily(self) -> bool:
+        """The org's daily API allowance (``TotalRequests``), not the concurrent limit."""
+        return "Concurrent" not in self.salesforce_message
+
+    def with_usage(self, used: int, limit: int) -> Self:
+        """The same error naming the usage, e.g. "15,000 of 15,000" (the daily one only)."""
+        return self.with_message(_allowance_used_up((used, limit))) if self.daily else self
 
 
 class NotFound(SalesforceAPIError):
@@ -303,6 +328,15 @@ class UnknownObject(NotFound):
 
 class ServerError(SalesforceAPIError):
     """5xx or SERVER_UNAVAILABLE: Salesforce failed; idempotent calls are retried once."""
+
+
+def _allowance_used_up(usage: tuple[int, int] | None) -> str:
+    numbers = f" ({usage[0]:,} of {usage[1]:,} requests)" if usage else ""
+    return (
+        f"The Salesforce org's daily API allowance is used up{numbers}, so Salesforce refused "
+        "the request (REQUEST_LIMIT_EXCEEDED); nothing was done. Do not retry: tell the caller "
+        "the system is unavailable for now and offer a follow-up."
+    )
 
 
 def _clip(text: str, limit: int) -> str:

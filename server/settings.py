@@ -29,6 +29,19 @@ CALLER_SEARCH: dict[str, tuple[str, ...]] = {
     "Lead": ("Phone", "MobilePhone"),
     "Account": ("Phone",),
 }
+#: Names whose values the activity record never keeps (any case, anywhere in the name).
+SENSITIVE_NAMES = (
+    "password",
+    "secret",
+    "token",
+    "authorization",
+    "ssn",
+    "social_security",
+    "card",
+    "cvv",
+    "iban",
+    "birth",
+)
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 
 
@@ -173,6 +186,27 @@ class Settings(BaseSettings):
         description="The country (ISO 3166 code) a number written without its country code is "
         "read in when find_caller looks a caller up.",
     )
+    activity_record: bool = Field(
+        default=True,
+        description="Record each tool call in the activity record (the /activity page and "
+        "`callforce activity`).",
+    )
+    activity_days: float = Field(
+        default=7,
+        gt=0,
+        le=3650,
+        description="How long the activity record (one row per tool call) is kept.",
+    )
+    activity_values: bool = Field(
+        default=False,
+        description="Keep each tool call's arguments in the activity record (off: no values, "
+        "no SOQL, no caller data), with the fields CALLFORCE_ACTIVITY_REDACT names redacted.",
+    )
+    activity_redact: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(SENSITIVE_NAMES),
+        description="Argument and field names whose values are never kept, even with "
+        "CALLFORCE_ACTIVITY_VALUES: a name containing any of these (any case) is redacted.",
+    )
     read_only: bool = Field(default=False, description="Expose only tools that do not write.")
     actions: Path | None = Field(
         default=None,
@@ -195,7 +229,7 @@ class Settings(BaseSettings):
         description="How often the action file is checked for changes (0: never reloaded).",
     )
 
-    @field_validator("api_tokens", "allowed_hosts", mode="before")
+    @field_validator("api_tokens", "allowed_hosts", "activity_redact", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)

@@ -51,6 +51,7 @@ from server.app import build_server
 from server.connect.admission import ApiTokens
 from server.connect.pages import connect_routes
 from server.salesforce.instances import is_loopback_host
+from server.salesforce.usage import ApiUsage
 from server.settings import Settings
 from server.store.interface import ConnectionStore
 from server.toolkit import ToolSpec
@@ -216,18 +217,20 @@ def routes(
     *,
     extra: Sequence[BaseRoute] = (),
     tokens: ApiTokens | None = None,
+    usage: ApiUsage | None = None,
 ) -> list[BaseRoute]:
     """Every route, in matching order: health, the connect page, ``extra``, then the MCP mount.
 
     The connect page (:mod:`server.connect.pages`: ``/``, its forms, ``/oauth/callback``) guards
     itself: the same API tokens (``tokens``, one throttle for all; by default the settings')
-    as a bearer header or a sign-in cookie. Wrap ``extra`` routes that need the API tokens with
-    :func:`protect`. The mount comes last: it matches any path.
+    as a bearer header or a sign-in cookie; it shows the daily API ``usage`` the MCP server's
+    client keeps. Wrap ``extra`` routes that need the API tokens with :func:`protect`. The mount
+    comes last: it matches any path.
     """
     tokens = tokens or ApiTokens(settings.api_tokens)
     return [
         Route(HEALTH_PATH, health, methods=["GET"]),
-        *connect_routes(settings, store, tokens=tokens),
+        *connect_routes(settings, store, tokens=tokens, usage=usage),
         *extra,
         Mount("/", app=protect(mcp_app, tokens)),
     ]
@@ -248,7 +251,12 @@ def build_app(
     ``actions`` are the configured action tools (see :func:`server.app.build_server`).
     ``tokens`` (default: ``settings.api_tokens``) is for tests of the throttle's clock.
     """
-    server = build_server(settings, read_only=read_only, store=store, actions=actions)
+    # One record of the orgs' daily API usage, filled by the MCP server's Salesforce client
+    # and shown on the connect page (both live in this process).
+    usage = ApiUsage()
+    server = build_server(
+        settings, read_only=read_only, store=store, actions=actions, api_usage=usage
+    )
     security = transport_security(settings)
     # Stateless: no session state, JSON answers (no SSE stream to hold); the lifespan's
     # services stay process-wide either way (the session manager enters it once).
@@ -268,7 +276,7 @@ def build_app(
             yield
 
     return Starlette(
-        routes=routes(settings, store, mcp_app, extra=extra_routes, tokens=tokens),
+        routes=routes(settings, store, mcp_app, extra=extra_routes, tokens=tokens, usage=usage),
         middleware=[Middleware(HostCheck, security=security)],
         lifespan=lifespan,
     )

@@ -6,7 +6,7 @@
 - the emulator imports nothing from server or tools;
 - server imports the emulator only from the CLI and the demo;
 - only the toolkit names the SDK's ``ToolError``: its boundary makes it, its registration
-  hides the SDK's own "no such tool" one.
+  hides the SDK's own "no such tool" one, its activity recording reads the text the agent got.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("server", "tools", "emulator")
 FOUNDATION = (
+    "server.activity",
     "server.values",
     "server.store",
     "server.salesforce",
@@ -138,5 +139,9 @@ def test_only_the_toolkit_names_tool_error(package: str) -> None:
         for path in sorted((ROOT / package).rglob("*.py"))
         if _names_tool_error(path)
     ]
-    expected = ["server/toolkit/boundary.py", "server/toolkit/registration.py"]
+    expected = [
+        "server/toolkit/activity.py",
+        "server/toolkit/boundary.py",
+        "server/toolkit/registration.py",
+    ]
     assert naming == (expected if package == "server" else [])

@@ -6,7 +6,8 @@ What a log line may say, and the level (``--log-level``, ``CALLFORCE_LOG_LEVEL``
 Start-up stays light: each handler imports what it needs (the MCP SDK, httpx, the emulator)
 only when it runs, so ``callforce --help`` or ``callforce status`` do not pay for the rest.
 
-``callforce serve`` is :mod:`server.cli.serve_command`.
+``callforce serve`` is :mod:`server.cli.serve_command`; ``callforce activity``
+:mod:`server.cli.activity_command`.
 
 Exit status: 0 done, 1 the org or the network said no, 2 a usage or configuration problem,
 130 interrupted.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from server.cli import logs, serve_command
+from server.cli import activity_command, logs, serve_command
 from server.settings import Settings
 
 
@@ -256,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu.set_defaults(handler=_emulator)
     _add_serving(commands)
     _add_connections(commands)
+    activity_command.add_command(commands)
     return parser
 
 

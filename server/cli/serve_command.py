@@ -3,12 +3,15 @@
 The command's options override the settings; the configured actions (``--actions``) are checked
 against the org before anything is served, and a failed check ends the command with its status.
 Over stdio, stdout is the wire once the server runs: nothing else may write to it. The MCP SDK,
-the web transport and the store are imported only when the command runs.
+the web transport and the store are imported only when the command runs. With the ``otel`` extra
+and ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, tool calls are exported as spans
+(:mod:`server.activity.tracing`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    from server.activity import tracing  # noqa: PLC0415 - only when serving
+
+    # The CLI is the edge: the one place the environment is read (OTEL_* for the exporter).
+    tracing.configure(os.environ)
     if args.transport == "stdio":
         return _serve_stdio(settings)
     return _serve_http(settings)

@@ -12,11 +12,17 @@
 ``POST /disconnect``        revoke at Salesforce, then forget the connection even if that failed
 ``POST /default``           make a connection the default
 ``POST /signin``            trade an API token for a sign-in cookie (see below)
+``GET /activity`` …         the activity pages, behind the same guard
+                            (:mod:`server.connect.activity_pages`)
 ==========================  ==================================================================
 
 The callback URL is ``http://<host>/oauth/callback`` for a loopback host (as the page was
 opened: ``http://127.0.0.1:8000/oauth/callback`` by default) and ``https://<host>/oauth/callback``
 for any other (a public deployment sits behind TLS); it must be listed in the Salesforce app.
+
+Each connection's card shows the org's daily API usage (``used / allowance``) as the MCP
+server's Salesforce client last read it from an answer's ``Sforce-Limit-Info``: the page sends
+no request of its own for it, so before the first tool call it says "not measured yet".
 
 Guards: the Host/Origin check of :mod:`server.web`, then :mod:`server.connect.guard` — with
 ``CALLFORCE_API_TOKENS`` set, every route but the callback needs a bearer token or a sign-in
@@ -48,6 +54,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from server import __version__
+from server.connect.activity_pages import activity_routes
 from server.connect.admission import ApiTokens
 from server.connect.errors import ConnectFailed
 from server.connect.flow import ConnectFlow
@@ -56,6 +63,7 @@ from server.connect.view import connection_card, login_host, notice
 from server.errors import CallforceError
 from server.salesforce import grants, instances
 from server.salesforce.client import SalesforceClient
+from server.salesforce.usage import ApiUsage
 from server.settings import Settings
 from server.store.interface import CONNECTION_NAME, Connection, ConnectionStore
 
@@ -90,12 +98,18 @@ class ConnectPages:
     """The handlers behind :func:`connect_routes`; one instance per app."""
 
     def __init__(
-        self, settings: Settings, store: ConnectionStore, flow: ConnectFlow, tokens: ApiTokens
+        self,
+        settings: Settings,
+        store: ConnectionStore,
+        flow: ConnectFlow,
+        tokens: ApiTokens,
+        usage: ApiUsage | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._flow = flow
         self._guard = PageGuard(tokens)
+        self._usage = usage
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -147,7 +161,10 @@ class ConnectPages:
             "title": "Salesforce connections",
             "connections": [
                 connection_card(
-                    conn, default, fixed_default=bool(self._settings.default_connection)
+                    conn,
+                    default,
+                    fixed_default=bool(self._settings.default_connection),
+                    usage=self._usage.of(conn.name) if self._usage is not None else None,
                 )
                 for conn in self._store.list()
             ],
@@ -189,6 +206,10 @@ class ConnectPages:
         if not self._guard.signed_in(request):
             return self._signin_page(request)
         return None
+
+    # The activity pages (server.connect.activity_pages) are framed and guarded as these are.
+    refusal = _refused
+    render = _html
 
     @staticmethod
     def _see_other(url: str) -> RedirectResponse:
@@ -341,14 +362,18 @@ def connect_routes(
     *,
     flow: ConnectFlow | None = None,
     tokens: ApiTokens | None = None,
+    usage: ApiUsage | None = None,
 ) -> list[BaseRoute]:
     """The connect page's routes (module docstring). ``tokens``: the app's API tokens, whose
-    throttle ``/mcp`` shares (default: the settings' own); ``flow`` is for tests."""
+    throttle ``/mcp`` shares (default: the settings' own); ``usage``: the daily API usage the
+    MCP server's Salesforce client keeps, for each connection's bar (none: "not measured yet");
+    ``flow`` is for tests."""
     pages = ConnectPages(
         settings,
         store,
         flow or ConnectFlow(settings, store),
         tokens or ApiTokens(settings.api_tokens),
+        usage,
     )
     return [
         Route("/", pages.home, methods=["GET"]),
@@ -357,4 +382,5 @@ def connect_routes(
         Route("/disconnect", pages.disconnect, methods=["POST"]),
         Route("/default", pages.make_default, methods=["POST"]),
         Route("/signin", pages.signin, methods=["POST"]),
+        *activity_routes(store, pages),
     ]

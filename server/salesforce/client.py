@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from server.activity.observe import salesforce_request
 from server.errors import (
     ConnectionNotFound,
     InvalidRequest,
@@ -59,6 +60,7 @@ from server.salesforce.long_query import composite_body, fits_in_url, subrequest
 from server.salesforce.renewal import SessionRenewal
 from server.salesforce.retries import IDEMPOTENT_METHODS, with_retries
 from server.salesforce.trust import ssl_context
+from server.salesforce.usage import ApiUsage
 from server.salesforce.wire import Wire, target
 from server.settings import Settings
 from server.store.interface import Connection, ConnectionStore
@@ -79,7 +81,8 @@ class SalesforceClient:
     flows get an ``httpx.AsyncClient`` (:attr:`http`). Both are made on first use — their TLS
     setup (certifi's roots) costs tens of milliseconds that a stdio server would otherwise spend
     before it can answer tools/list — or by :meth:`warm_up`. ``oauth_transport`` is for tests
-    that fake a login host below httpx.
+    that fake a login host below httpx; ``api_usage`` is where the orgs' daily API usage is kept
+    (:mod:`~server.salesforce.usage`; the HTTP app shares one with the connect page).
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class SalesforceClient:
         store: ConnectionStore,
         *,
         oauth_transport: httpx.AsyncBaseTransport | None = None,
+        api_usage: ApiUsage | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -95,6 +99,9 @@ class SalesforceClient:
         self._wire: Wire | None = None
         self._http: httpx.AsyncClient | None = None
         self._renewal = SessionRenewal(settings, store, self._oauth_client, self._usable)
+        #: The latest daily API usage each connection's answers reported (shared with the
+        #: connect page when the HTTP app passes its own).
+        self.api_usage = api_usage if api_usage is not None else ApiUsage()
 
     def _api(self) -> Wire:
         if self._wire is None:
@@ -247,7 +254,8 @@ class SalesforceClient:
         if renewals:
             self._renewal.succeeded(conn.name)
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content)
+            error = error_from_response(response.status_code, response.content)
+            raise self.api_usage.explain(conn.name, error)
         return response
 
     async def _send(
@@ -266,15 +274,18 @@ class SalesforceClient:
         within = budget.remaining() if budget is not None else self._settings.call_deadline_seconds
         if within <= 0:
             raise (budget.expired(writes=not safe) if budget else Timeout(0))
-        response = await self._api().send(
-            method,
-            target(conn.instance_url, path, params),
-            bearer=bearer,
-            safe=safe,
-            within=within,
-            json=json,
-            headers=headers,
-        )
+        with salesforce_request(method, path, conn.name) as seen:
+            response = await self._api().send(
+                method,
+                target(conn.instance_url, path, params),
+                bearer=bearer,
+                safe=safe,
+                within=within,
+                json=json,
+                headers=headers,
+            )
+            seen.status = response.status_code
+        self.api_usage.note(conn.name, response.headers)
         logger.debug("%s %s -> %d", method, path, response.status_code)
         return response
 

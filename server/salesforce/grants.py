@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from server.activity.observe import salesforce_request
 from server.errors import (
     CallforceError,
     NeedsReconnect,
@@ -123,9 +124,12 @@ async def _post_form(
             sent = True
 
     try:
-        return await http.post(
-            url, data=form, headers={"Accept": "application/json"}, extensions={"trace": trace}
-        )
+        with salesforce_request("POST", f"/services/oauth2/{endpoint}", None) as seen:
+            response = await http.post(
+                url, data=form, headers={"Accept": "application/json"}, extensions={"trace": trace}
+            )
+            seen.status = response.status_code
+        return response
     except httpx.HTTPError:
         # Once its bytes went out the request counts as sent, whatever happened to the answer:
         # a refresh Salesforce may have acted on (and rotated) must not be repeated blindly.

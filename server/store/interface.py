@@ -36,6 +36,8 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import SecretStr
 
+from server.activity.record import ActivityLog
+
 Environment = Literal["production", "sandbox", "custom"]
 AuthKind = Literal["oauth", "client_credentials", "jwt", "token"]
 State = Literal["connected", "needs_reconnect", "disconnected"]
@@ -190,6 +192,10 @@ class ConnectionStore(Protocol):
 
     def prune_keys(self) -> int:
         """Forget some write keys older than their window; how many."""
+        ...
+
+    def activity(self) -> ActivityLog:
+        """The activity record (one row per tool call), opened on first use."""
         ...
 
     def close(self) -> None:

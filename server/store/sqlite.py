@@ -43,6 +43,7 @@ from server.store.crypto import TokenCipher
 from server.store.file_modes import private_file, private_home
 from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.locks import FileLock
+from server.store.sqlite_activity import SQLiteActivityLog
 from server.store.sqlite_keys import SQLiteWriteKeys
 from server.store.sqlite_schema import COLUMNS, TOKEN_COLUMNS, migrate
 
@@ -80,6 +81,7 @@ class SQLiteConnectionStore:
             if sibling.exists():
                 sibling.chmod(0o600)
         self._keys = SQLiteWriteKeys(self._db, self._lock)
+        self._activity: SQLiteActivityLog | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SQLiteConnectionStore:
@@ -328,7 +330,16 @@ class SQLiteConnectionStore:
         rows = self._db.execute("SELECT name FROM connections ORDER BY name COLLATE NOCASE")
         return [row[0] for row in rows]
 
+    def activity(self) -> SQLiteActivityLog:
+        """The activity table, on a connection of its own (see its module), opened once."""
+        with self._lock:
+            if self._activity is None:
+                self._activity = SQLiteActivityLog(self.path)
+            return self._activity
+
     def close(self) -> None:
         """Close the database."""
         with self._lock:
             self._db.close()
+            if self._activity is not None:
+                self._activity.close()

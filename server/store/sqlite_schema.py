@@ -49,6 +49,27 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
     """,
+    # 3: the activity record (server.store.sqlite_activity): one row per tool call, no caller
+    # data. record_ids is a JSON array; arguments (JSON) only when the operator keeps values.
+    """
+    CREATE TABLE activity (
+        id           INTEGER PRIMARY KEY,
+        started_at   REAL NOT NULL,
+        call_id      TEXT,
+        connection   TEXT,
+        tool         TEXT NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'error')),
+        error        TEXT,
+        duration_ms  REAL NOT NULL,
+        sf_requests  INTEGER NOT NULL,
+        sf_ms        REAL NOT NULL,
+        record_ids   TEXT NOT NULL,
+        replayed     INTEGER NOT NULL CHECK (replayed IN (0, 1)),
+        arguments    TEXT
+    );
+    CREATE INDEX activity_started ON activity (started_at);
+    CREATE INDEX activity_call ON activity (call_id, started_at);
+    """,
 )
 COLUMNS = (
     "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "

@@ -19,6 +19,7 @@ from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field, PlainValidator, create_model
 
+from server.toolkit.activity import recording
 from server.toolkit.agent_text import is_closed, portable_schema, said_with
 from server.toolkit.boundary import error_boundary
 from server.toolkit.deadline import within_deadline
@@ -184,20 +185,22 @@ def register(server: MCPServer[Any], spec: ToolSpec[Any, Any]) -> None:
     params = _accepting(params)
 
     async def call(ctx: Context[Any, Any], **given: Any) -> CallToolResult:
-        with error_boundary(spec.name):
-            arguments = {name: value for name, value in given.items() if value is not _ABSENT}
+        services = ctx.request_context.lifespan_context
+        arguments = {name: value for name, value in given.items() if value is not _ABSENT}
+        with recording(spec, services, arguments) as notes, error_boundary(spec.name):
             for name, default in null_means.items():
                 if name in arguments and arguments[name] is None:
                     arguments[name] = default
-            services = ctx.request_context.lifespan_context
             request = ctx.request_context.request  # the HTTP request; None over stdio
             call = services.calls.of_request(
                 getattr(request, "headers", None), ctx.request_context.meta
             )
+            notes.call_id = call.id
             tool_ctx = ToolContext(services, ctx.report_progress, call)
             args = spec.arguments.model_validate(arguments)
             settings = tool_ctx.services.settings
             answer = await within_deadline(spec, settings, _answered(spec, tool_ctx, args))
+            notes.answer = answer
             return answer.result()
 
     params.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.activity.recorder import ActivityRecorder
 from server.salesforce.client import SalesforceClient
 from server.salesforce.describe_cache import DescribeCache
 from server.salesforce.fields import ObjectInfo
@@ -110,6 +111,8 @@ class Services:
     calls: Calls = field(default_factory=Calls)
     #: The writes in flight in this process, by idempotency key.
     write_keys: WriteKeys = field(default_factory=WriteKeys)
+    #: Where each tool call's activity record goes (None: not recorded).
+    activity: ActivityRecorder | None = None
 
     def coerce(
         self,

@@ -14,6 +14,7 @@ from server.errors import ConnectionNotFound
 from server.settings import Settings
 from server.store.interface import Connection
 from server.store.sqlite import DB_FILE, SQLiteConnectionStore
+from server.store.sqlite_schema import MIGRATIONS
 
 ACCESS = "00D5g000004CFDe!AQplaintext-access-token-0123456789"
 REFRESH = "5Aep861plaintext-refresh-token-0123456789"
@@ -219,7 +220,7 @@ def test_save_replaces_and_keeps_created_at(store: SQLiteConnectionStore) -> Non
 
 def test_schema_is_versioned(home: Path, store: SQLiteConnectionStore) -> None:
     """The schema version is recorded; a database from a newer callforce is refused."""
-    assert store.schema_version == 2
+    assert store.schema_version == len(MIGRATIONS) == 3
     store.close()
     raw = sqlite3.connect(home / DB_FILE)
     raw.execute("PRAGMA user_version = 99")

@@ -160,7 +160,8 @@ async def test_salesforce_unknown_field_refreshes_the_describe(
 async def test_request_limit_is_reported_with_its_code(
     tools: Tools, control: httpx.AsyncClient
 ) -> None:
-    """403 REQUEST_LIMIT_EXCEEDED reaches the agent as that code."""
+    """403 REQUEST_LIMIT_EXCEEDED reaches the agent as the daily allowance used up, with the
+    numbers (the refusal says the count is at the allowance) and that nothing was done."""
     await tools.ok("describe_object", {"object": "Contact"})
     await add_fault(
         control,
@@ -170,8 +171,8 @@ async def test_request_limit_is_reported_with_its_code(
         body=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
     )
     text = await tools.error("create_record", {"object": "Contact", "data": {"LastName": "x"}})
-    assert "403 REQUEST_LIMIT_EXCEEDED" in text
-    assert "TotalRequests Limit exceeded" in text
+    assert "The Salesforce org's daily API allowance is used up (15,000 of 15,000 requests)" in text
+    assert "REQUEST_LIMIT_EXCEEDED); nothing was done." in text
 
 
 async def test_unavailable_salesforce_is_reported_and_a_create_not_repeated(

@@ -1,14 +1,15 @@
 """Writing the activity record off the tool call's path.
 
 A tool call hands its :class:`~server.activity.record.ToolCallRecord` to
-:meth:`ActivityRecorder.record`, which only appends it to a queue (a few microseconds). A
-thread of the recorder's own writes what has queued up, in one transaction per batch, every
-:data:`FLUSH_SECONDS` or as soon as :data:`BATCH` records wait, and once an hour deletes records
-older than ``CALLFORCE_ACTIVITY_DAYS``. A store that cannot be written (locked, full, read-only)
-costs the records of that moment — counted in :attr:`ActivityRecorder.dropped` and logged at
-most once a minute — and never a tool call; so does a queue grown past :data:`MAX_PENDING`
-while the store is stuck. Closing the recorder writes what is still queued (for at most
-:data:`CLOSE_SECONDS`).
+:meth:`ActivityRecorder.record`, which only appends it to a queue (a few microseconds). A thread of
+the recorder's own wakes on the first record, lets the records of the next :data:`FLUSH_SECONDS`
+gather, and writes them in one transaction per :data:`BATCH` — so a busy server pays a transaction
+per quarter second, not per call, and the thread is not woken per call; once an hour it deletes
+records older than ``CALLFORCE_ACTIVITY_DAYS``. A store that cannot be written (locked, full,
+read-only) costs the records of that moment — counted in :attr:`ActivityRecorder.dropped` and
+logged at most once a minute — and never a tool call; so does a queue grown past
+:data:`MAX_PENDING` while the store is stuck. Closing the recorder writes what is still queued
+(for at most :data:`CLOSE_SECONDS`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class ActivityRecorder:
         self._pruned_at = -PRUNE_EVERY_SECONDS
         self._idle = threading.Event()
         self._idle.set()
+        #: Set to cut the gathering short (closing).
+        self._wake = threading.Event()
 
     def record(self, record: ToolCallRecord) -> None:
         """Queue ``record`` for writing; never blocks, never raises."""
@@ -76,15 +79,15 @@ class ActivityRecorder:
         self._closed = True
         if self._thread is not None:
             self._queue.put(None)
+            self._wake.set()
             self._thread.join(CLOSE_SECONDS)
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
             try:
-                first = self._queue.get(timeout=FLUSH_SECONDS)
+                first = self._queue.get(timeout=PRUNE_EVERY_SECONDS)
             except queue.Empty:
-                self._idle.set()
                 self._maybe_prune()
                 continue
             batch: list[ToolCallRecord] = []
@@ -92,7 +95,10 @@ class ActivityRecorder:
                 stopping = True
             else:
                 batch.append(first)
-            while len(batch) < BATCH:
+                # Let the records of the next moments gather: one transaction for all of them,
+                # and no wake-up of this thread per tool call.
+                self._wake.wait(FLUSH_SECONDS)
+            while True:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -101,6 +107,9 @@ class ActivityRecorder:
                     stopping = True
                 else:
                     batch.append(item)
+                if len(batch) >= BATCH:
+                    self._write(batch)
+                    batch = []
             if batch:
                 self._write(batch)
             if self._queue.empty():

@@ -40,10 +40,15 @@ _SESSION = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class PageGuard:
-    """Sessions, CSRF values and sign-ins of one app (one process key)."""
+    """Sessions, CSRF values and sign-ins of one app.
 
-    def __init__(self, tokens: ApiTokens) -> None:
-        self._key = secrets.token_bytes(32)
+    They are signed with ``key``: one derived from ``CALLFORCE_SECRET_KEY``, so that every
+    replica sharing it accepts a form or a sign-in another replica issued (a load balancer may
+    send the POST elsewhere than the GET); without it a random key of this process's own.
+    """
+
+    def __init__(self, tokens: ApiTokens, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
         self._tokens = tokens
 
     def __repr__(self) -> str:

@@ -64,7 +64,7 @@ from server.errors import CallforceError
 from server.salesforce import grants, instances
 from server.salesforce.client import SalesforceClient
 from server.salesforce.usage import ApiUsage
-from server.settings import Settings
+from server.settings import Settings, derived_key
 from server.store.interface import CONNECTION_NAME, Connection, ConnectionStore
 
 CALLBACK_PATH = "/oauth/callback"
@@ -94,6 +94,10 @@ def templates() -> jinja2.Environment:
     )
 
 
+#: What the connect pages' signing key is derived for (server.settings.derived_key).
+PAGE_KEY_PURPOSE = "connect pages"
+
+
 class ConnectPages:
     """The handlers behind :func:`connect_routes`; one instance per app."""
 
@@ -108,7 +112,7 @@ class ConnectPages:
         self._settings = settings
         self._store = store
         self._flow = flow
-        self._guard = PageGuard(tokens)
+        self._guard = PageGuard(tokens, derived_key(settings, PAGE_KEY_PURPOSE))
         self._usage = usage
 
     # -- rendering -----------------------------------------------------------------------------

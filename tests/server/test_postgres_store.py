@@ -115,7 +115,10 @@ def test_a_renewal_lock_dies_with_its_holder(
     holder = _worker(settings, "hold", "Prod")
     try:
         assert _line(holder) == "held"
-        advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        advisory = (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         assert _sql(settings, advisory) == [(1,)]
         lock = store.renewal_lock("prod")
         assert not lock.acquire()

@@ -15,8 +15,9 @@ If the check cannot reach the database, the snapshot is kept and served (nobody 
 rows meanwhile) until the database answers again.
 
 Polling a counter rather than LISTEN/NOTIFY: it needs no session held open per replica nor a
-thread to wait on it, works through PgBouncer's transaction pooling, and cannot miss a change —
-a notification sent while the listening session was broken is lost, and a cache relying on it
+thread to wait on it, it works through a transaction-pooling proxy such as PgBouncer (LISTEN
+does not; the renewal locks do need a real session), and it cannot miss a change — a
+notification sent while the listening session was broken is lost, and a cache relying on it
 would be wrong with nothing to say so.
 
 Decrypted tokens are cached per (connection, column, ciphertext), as in the SQLite store, so a

@@ -37,7 +37,7 @@ from server.salesforce.describe_cache import DescribeCache
 from server.salesforce.usage import ApiUsage
 from server.settings import Settings, derived_key
 from server.store.interface import ConnectionStore
-from server.store.sqlite import SQLiteConnectionStore
+from server.store.opening import open_store
 from server.toolkit import Services, ToolSpec, register, select_tools
 from server.toolkit.call import CallBindings, Calls, CarriesCallBindings
 from tools import ALL_TOOLS
@@ -93,7 +93,7 @@ def build_server(
         owned = store is None
         connections = store
         if connections is None:  # opening creates the home, the key file and the schema
-            connections = await asyncio.to_thread(SQLiteConnectionStore.from_settings, settings)
+            connections = await asyncio.to_thread(open_store, settings)
         try:
             recorder = None
             if settings.activity_record:

@@ -54,8 +54,8 @@ from server.actions.serving import load_action_specs
 from server.errors import CallforceError
 from server.salesforce import grants
 from server.settings import Settings
-from server.store.interface import Connection
-from server.store.sqlite import SQLiteConnectionStore
+from server.store.interface import Connection, ConnectionStore
+from server.store.opening import open_store
 from server.toolkit import ToolSpec
 
 CONNECTION = "demo"
@@ -65,7 +65,7 @@ INSPECTOR = "npx @modelcontextprotocol/inspector"
 
 
 async def connect_demo(
-    settings: Settings, store: SQLiteConnectionStore, emulator: BackgroundEmulator
+    settings: Settings, store: ConnectionStore, emulator: BackgroundEmulator
 ) -> Connection:
     """Connect the emulator's demo user as the default connection ``demo``."""
     config = emulator.org.config
@@ -259,7 +259,7 @@ class _StepError(Exception):
 
 async def _serve(
     settings: Settings,
-    store: SQLiteConnectionStore,
+    store: ConnectionStore,
     emulator: BackgroundEmulator,
     sock: socket.socket,
     sample: bool,
@@ -328,6 +328,8 @@ def run_demo(
             demo_settings = settings.model_copy(
                 update={
                     "home": Path(home),
+                    # The demo's org and connection are throwaway: never in a shared database.
+                    "database_url": None,
                     "production_login_url": emulator.base_url,
                     "sandbox_login_url": emulator.base_url,
                     "client_id": emulator.org.config.client_id,
@@ -341,7 +343,7 @@ def run_demo(
                     "actions": Path(actions) if actions else EXAMPLE_FILE,
                 }
             )
-            store = SQLiteConnectionStore.from_settings(demo_settings)
+            store = open_store(demo_settings)
             try:
                 return web.run_fast(_serve(demo_settings, store, emulator, sock, sample, out))
             except CallforceError as exc:  # connecting the demo org failed

@@ -17,6 +17,7 @@ path or a traceback; it says what happened and, where it can, what to do next.
     ├── OAuthFailure              the token endpoint said no: ``error`` + ``error_description``
     ├── InvalidInstanceUrl        a token response pointed at a host we do not send tokens to
     ├── StoredTokenUnreadable     a stored token does not decrypt (key changed, row tampered)
+    ├── StoreUnavailable          the connection store (PostgreSQL) cannot be reached just now
     ├── RequestRefused            callforce will not send this request (path off the instance …)
     ├── SeveralMatches            an upsert's key matched several records; nothing was written
     ├── RenderError               an action's template could not be filled (server.actions)
@@ -152,6 +153,21 @@ class StoredTokenUnreadable(CallforceError):
         self.connection = connection
         super().__init__(
             f"The stored tokens of connection '{connection}' cannot be decrypted; connect it again."
+        )
+
+
+class StoreUnavailable(CallforceError):
+    """The connection store's database (PostgreSQL) could not be reached or did not answer.
+
+    The message never names the database (its URL may hold a password); ``detail`` is libpq's
+    reason when the store was being opened (for the command line, not for an agent).
+    """
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(
+            "callforce cannot reach its connection database just now. Tell the caller the "
+            "system is busy and try again shortly."
         )
 
 

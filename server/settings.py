@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Extra CA certificates (PEM) to trust besides the system's, e.g. the "
         "emulator's local CA.",
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="A PostgreSQL URL (`postgresql://user:password@host:5432/db`): keep the "
+        "connections, write keys and activity there, shared by every replica, instead of the "
+        "SQLite file in the home. Unset: SQLite.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Token encryption key: 32 random bytes, base64. Without it a key file "
@@ -265,6 +271,21 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never repeats the value: it may hold a password.
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("a database URL starts with postgresql://")
         return value
 
     @field_validator("secret_key")

@@ -28,7 +28,8 @@ from server.actions.model import ActionFileError, Problem
 from server.actions.serving import check_action_file, load_action_specs
 from server.errors import CallforceError
 from server.settings import Settings
-from server.store.sqlite import SQLiteConnectionStore
+from server.store.interface import ConnectionStore
+from server.store.opening import open_store
 from server.toolkit import ToolSpec, register
 from server.toolkit.call import CallBindings
 
@@ -45,7 +46,7 @@ def print_problems(command: str, path: Path, problems: list[Problem], out: TextI
 
 
 def prepare(
-    command: str, settings: Settings, store: SQLiteConnectionStore, path: Path, out: TextIO
+    command: str, settings: Settings, store: ConnectionStore, path: Path, out: TextIO
 ) -> list[ToolSpec[Any, Any]] | int:
     """The tools of ``path``, checked against the org; else an exit status, having said why."""
     try:
@@ -73,7 +74,7 @@ def check(args: argparse.Namespace, settings: Settings) -> int:
     """``callforce actions check``: the report, then each tool's schema (problems to stderr)."""
     out = sys.stdout
     path = Path(args.file)
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     try:
         report, specs = asyncio.run(check_action_file(settings, store, path, args.connection))
     except ActionFileError as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from server.cli import activity_command, logs, serve_command
+from server.errors import StoreUnavailable
 from server.settings import Settings
 
 
@@ -281,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except StoreUnavailable as exc:  # CALLFORCE_DATABASE_URL names a database out of reach
+        detail = f" ({exc.detail})" if exc.detail else ""
+        print(f"callforce: cannot open the connection database{detail}.", file=sys.stderr)
+        return 1
     except PermissionError as exc:
         # Above all a CALLFORCE_HOME that group or others may read and that cannot be made
         # private (server.store.file_modes): its message says what to run.

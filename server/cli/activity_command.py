@@ -168,11 +168,9 @@ def _print_call(call_id: str, records: Sequence[ToolCallRecord]) -> None:
 
 def activity(args: argparse.Namespace, settings: Settings) -> int:
     """``callforce activity``; the exit status."""
-    from server.store.sqlite import DB_FILE, SQLiteConnectionStore  # noqa: PLC0415 - start-up
+    from server.store.opening import open_store, store_exists  # noqa: PLC0415 - start-up
 
-    store = None
-    if (settings.home / DB_FILE).exists():  # reading never creates a store
-        store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings) if store_exists(settings) else None  # never creates a store
     try:
         log = store.activity() if store is not None else None
         if args.call is not None:

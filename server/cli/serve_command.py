@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.store.sqlite import SQLiteConnectionStore
+    from server.store.interface import ConnectionStore
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     return _serve_http(settings)
 
 
-def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | int:
+def _actions(settings: Settings, store: ConnectionStore) -> list[Any] | int:
     """The checked action tools of ``settings.actions`` (none without one), else a status."""
     if settings.actions is None:
         return []
@@ -65,9 +65,9 @@ def _actions(settings: Settings, store: SQLiteConnectionStore) -> list[Any] | in
 
 def _serve_stdio(settings: Settings) -> int:
     from server.app import build_server  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store.opening import open_store  # noqa: PLC0415
 
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     try:
         actions = _actions(settings, store)
         if isinstance(actions, int):
@@ -81,7 +81,7 @@ def _serve_stdio(settings: Settings) -> int:
 
 def _serve_http(settings: Settings) -> int:
     from server import web  # noqa: PLC0415 - keep `callforce` start-up light
-    from server.store.sqlite import SQLiteConnectionStore  # noqa: PLC0415
+    from server.store.opening import open_store  # noqa: PLC0415
 
     try:
         web.check_bind(settings)
@@ -89,7 +89,7 @@ def _serve_http(settings: Settings) -> int:
     except (web.UnsafeBind, web.PortUnavailable) as exc:
         print(f"callforce serve: {exc}", file=sys.stderr)
         return 2
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     try:
         actions = _actions(settings, store)
         if isinstance(actions, int):

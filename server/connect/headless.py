@@ -41,7 +41,7 @@ from server.salesforce import grants, instances
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
 from server.store.interface import AuthKind, Connection, Environment
-from server.store.sqlite import SQLiteConnectionStore
+from server.store.opening import open_store
 
 #: The emulator's demo connected app, used by ``--password`` when no app is configured.
 DEMO_APP = ("callforce-demo", "callforce-demo-secret")
@@ -242,7 +242,7 @@ async def connect_with_grant(
         Connection(name, environment, login_url, login_url, "token")
     except ValueError as exc:
         raise ConnectRefused(f"--name {name!r}: {exc}") from None
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     try:
         async with SalesforceClient(settings, store) as client:
             tokens, grant = await _tokens(args, settings, client.http, login_url, stdin, environ)

@@ -35,8 +35,8 @@ from server.errors import CallforceError
 from server.salesforce import grants
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
-from server.store.interface import Connection
-from server.store.sqlite import DB_FILE, SQLiteConnectionStore
+from server.store.interface import Connection, ConnectionStore
+from server.store.opening import open_store, store_exists
 
 
 def connect(
@@ -100,7 +100,7 @@ def _connect_in_browser(
 
     env = args.env or "production"
     choice, my_domain = (env, None) if env in ("production", "sandbox") else ("mydomain", env)
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     try:
         name = (args.name or "").strip()
         reconnect = bool(name) and store.get(name) is not None
@@ -132,11 +132,11 @@ def _connect_in_browser(
     return 0
 
 
-def _open_existing(settings: Settings) -> SQLiteConnectionStore | None:
+def _open_existing(settings: Settings) -> ConnectionStore | None:
     """The store, or ``None`` when there is none yet (reading never creates one)."""
-    if not (settings.home / DB_FILE).exists():
+    if not store_exists(settings):
         return None
-    return SQLiteConnectionStore.from_settings(settings)
+    return open_store(settings)
 
 
 def status(settings: Settings) -> int:
@@ -178,7 +178,7 @@ def status(settings: Settings) -> int:
     return 0
 
 
-async def _revoke(settings: Settings, store: SQLiteConnectionStore, conn: Connection) -> str | None:
+async def _revoke(settings: Settings, store: ConnectionStore, conn: Connection) -> str | None:
     """Revoke the connection's longest-lived token; why it failed, or ``None``."""
     token = conn.refresh_token or conn.access_token
     if token is None:

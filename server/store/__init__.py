@@ -1,10 +1,18 @@
-"""Where connections live: the store interface, SQLite (the embedded default), lock files and
-token encryption.
+"""Where connections live: the store interface, SQLite (the embedded default), PostgreSQL (for
+replicas), lock files and token encryption.
 
 - :mod:`~server.store.interface`: :class:`~server.store.interface.Connection` and the
   :class:`~server.store.interface.ConnectionStore` protocol every store implements;
-- :mod:`~server.store.sqlite`: the SQLite store under ``CALLFORCE_HOME``;
-- :mod:`~server.store.sqlite_schema`: its schema, versioned, and the migrations to it;
+- :mod:`~server.store.opening`: :func:`~server.store.opening.open_store`, the store the settings
+  name (every command and the server open theirs there);
+- :mod:`~server.store.sqlite`: the SQLite store under ``CALLFORCE_HOME`` (the embedded default);
+- :mod:`~server.store.sqlite_schema`, :mod:`~server.store.sqlite_keys`: its schema, versioned,
+  and its write keys;
+- :mod:`~server.store.postgres`: the PostgreSQL store of ``CALLFORCE_DATABASE_URL``, shared by
+  replicas; its schema (:mod:`~server.store.postgres_schema`), sessions and failure policy
+  (:mod:`~server.store.postgres_pool`), renewal locks (:mod:`~server.store.postgres_locks`),
+  write keys (:mod:`~server.store.postgres_keys`) and activity
+  (:mod:`~server.store.postgres_activity`);
 - :mod:`~server.store.file_modes`: a private home (0700) and private files (0600);
 - :mod:`~server.store.locks`: lock files (the cross-process renewal lock);
 - :mod:`~server.store.crypto`: AES-256-GCM for tokens at rest.

@@ -4,7 +4,9 @@ A :class:`Connection` is one named org connection: which org (``login_url``, ``i
 how it was made (``auth_kind``), its tokens (``SecretStr``, hidden from ``repr``) and its state.
 :class:`ConnectionStore` is where connections live; the embedded default is
 :class:`~server.store.sqlite.SQLiteConnectionStore` (``<home>/callforce.db``), with its lock files
-in :mod:`server.store.locks`.
+in :mod:`server.store.locks`; replicas share
+:class:`~server.store.postgres.PostgresConnectionStore` (``CALLFORCE_DATABASE_URL``), whose
+renewal locks are advisory locks. :func:`~server.store.opening.open_store` picks one.
 
 Renewing a session is serialised across processes by :meth:`ConnectionStore.renewal_lock`
 (a :class:`RenewalLock`). With refresh-token rotation a refresh invalidates the token the other

@@ -1,8 +1,9 @@
 """One process of test_rotation: calls the org through the shared store, one call per round.
 
 Run as ``python -m tests.connect.rotation_worker FOLDER NAME ROUNDS`` with the CALLFORCE_*
-settings in the environment. Before each round it writes ``ready-NAME-N`` into FOLDER and waits
-for ``go-N``; at the end it prints the outcome of every call as a JSON list ("ok" or the error).
+settings in the environment (with ``CALLFORCE_DATABASE_URL``, the PostgreSQL store). Before each
+round it writes ``ready-NAME-N`` into FOLDER and waits for ``go-N``; at the end it prints the
+outcome of every call as a JSON list ("ok" or the error).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from pathlib import Path
 from server.errors import CallforceError
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
-from server.store.sqlite import SQLiteConnectionStore
+from server.store.opening import open_store
 
 
 async def run(folder: Path, name: str, rounds: int) -> list[str]:
     """Call the org once per round, when the test says go."""
     settings = Settings()
-    store = SQLiteConnectionStore.from_settings(settings)
+    store = open_store(settings)
     outcomes: list[str] = []
     try:
         async with SalesforceClient(settings, store) as client:

@@ -1,6 +1,6 @@
 """Two OS processes sharing one store through refresh-token rotation: the org answers every refresh
 with a new refresh token and kills the old one, the sessions expire, both processes call at once —
-and neither loses the connection."""
+and neither loses the connection. With SQLite (one home) and PostgreSQL (one database) alike."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from emulator.config import EmulatorConfig
 from emulator.server import BackgroundEmulator
 from server.connect.flow import ConnectFlow
 from server.settings import Settings
+from server.store.interface import ConnectionStore
+from server.store.opening import open_store
 from server.store.sqlite import SQLiteConnectionStore
 from tests.helpers.connect_flow import APP_URL, query_of, salesforce_answer
 from tests.helpers.demo_org import CLIENT_ID, CLIENT_SECRET, make_settings
+from tests.helpers.stores import Backend
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 3
@@ -44,11 +47,13 @@ async def _wait_for(paths: list[Path], seconds: float = 60) -> None:
 
 
 async def test_two_processes_share_a_rotating_connection(
-    tmp_path: Path, rotating: BackgroundEmulator
+    tmp_path: Path, rotating: BackgroundEmulator, backend: Backend
 ) -> None:
     """Both expire at once each round: one rotating refresh, the other adopts it; all calls work."""
-    settings = make_settings(tmp_path / "home", rotating, rotating)
-    store = SQLiteConnectionStore.from_settings(settings)
+    settings = make_settings(
+        tmp_path / "home", rotating, rotating, database_url=backend.settings.database_url
+    )
+    store = open_store(settings)
     flow = ConnectFlow(settings, store)
     url = flow.begin(choice="production", name="prod", redirect_uri=f"{APP_URL}/oauth/callback")
     answer = query_of(await salesforce_answer(url))
@@ -61,6 +66,8 @@ async def test_two_processes_share_a_rotating_connection(
         "CALLFORCE_CLIENT_ID": CLIENT_ID,
         "CALLFORCE_CLIENT_SECRET": CLIENT_SECRET,
     }
+    if settings.database_url is not None:
+        env["CALLFORCE_DATABASE_URL"] = settings.database_url.get_secret_value()
     signals = tmp_path / "signals"
     signals.mkdir()
     workers = [
@@ -99,24 +106,40 @@ async def test_two_processes_share_a_rotating_connection(
     store.close()
 
 
-def test_renewal_lock_is_exclusive_between_stores(tmp_path: Path) -> None:
-    """Two stores on one file: one holds a connection's renewal lock, the other waits; private."""
+def test_renewal_lock_is_exclusive_between_stores(backend: Backend) -> None:
+    """Two stores on one place: one holds a connection's renewal lock (any spelling), the other
+    is refused it until it is released; other connections' locks are apart; not re-entrant."""
+    first: ConnectionStore = backend.open()
+    second: ConnectionStore = backend.open()
+    held = first.renewal_lock("Prod")
+    assert held.acquire()
+    with pytest.raises(RuntimeError, match="not re-entrant"):
+        held.acquire()
+    assert not second.renewal_lock("prod").acquire()
+    assert not first.renewal_lock("PROD").acquire()  # another holder in the same process too
+    other = second.renewal_lock("uat")
+    assert other.acquire()
+    held.release()
+    held.release()  # nothing happens when it is not held
+    again = second.renewal_lock("PROD")
+    assert again.acquire()
+    again.release()
+    other.release()
+    with pytest.raises(ValueError, match="not a connection name"):
+        first.renewal_lock("../escape")
+
+
+def test_renewal_lock_files_are_private(tmp_path: Path) -> None:
+    """SQLite's renewal locks are files, one per connection (lower-cased), in a private folder."""
     settings = Settings(home=tmp_path / "home")
     first = SQLiteConnectionStore.from_settings(settings)
     second = SQLiteConnectionStore.from_settings(settings)
     held = first.renewal_lock("Prod")
     assert held.acquire()
-    assert not second.renewal_lock("prod").acquire()
     assert second.renewal_lock("uat").acquire()
-    held.release()
-    again = second.renewal_lock("PROD")
-    assert again.acquire()
-    again.release()
     folder = settings.home / "callforce.db.locks"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {path.name for path in folder.iterdir()} == {"prod.lock", "uat.lock"}
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in folder.iterdir())
-    with pytest.raises(ValueError, match="not a connection name"):
-        first.renewal_lock("../escape")
     first.close()
     second.close()

@@ -1,4 +1,6 @@
-"""The SQLite connection store: round trip, encryption at rest, file modes, schema, defaults."""
+"""The connection stores: round trip, encryption at rest, defaults, what other processes commit
+(SQLite and PostgreSQL alike, through ``any_store``); file modes and schema of the SQLite one.
+PostgreSQL's own behaviour is in test_postgres_store.py."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from pydantic import SecretStr
 
 from server.errors import ConnectionNotFound
 from server.settings import Settings
-from server.store.interface import Connection
+from server.store.interface import Connection, ConnectionStore
 from server.store.sqlite import DB_FILE, SQLiteConnectionStore
 from server.store.sqlite_schema import MIGRATIONS
+from tests.helpers.stores import Backend
 
 ACCESS = "00D5g000004CFDe!AQplaintext-access-token-0123456789"
 REFRESH = "5Aep861plaintext-refresh-token-0123456789"
@@ -51,8 +54,9 @@ def store(home: Path) -> Iterator[SQLiteConnectionStore]:
     opened.close()
 
 
-def test_round_trip(store: SQLiteConnectionStore) -> None:
+def test_round_trip(any_store: ConnectionStore) -> None:
     """Every field saved comes back, tokens decrypted, looked up in any case."""
+    store = any_store
     saved = _connection(client_id="app-1", key_path=None, last_error=None)
     store.save(saved)
     loaded = store.get("PROD")
@@ -70,10 +74,10 @@ def test_round_trip(store: SQLiteConnectionStore) -> None:
     assert store.get("nope") is None
 
 
-def test_repr_hides_tokens(store: SQLiteConnectionStore) -> None:
+def test_repr_hides_tokens(any_store: ConnectionStore) -> None:
     """A connection's repr shows neither token."""
-    store.save(_connection())
-    text = repr(store.get("prod"))
+    any_store.save(_connection())
+    text = repr(any_store.get("prod"))
     assert ACCESS not in text
     assert REFRESH not in text
 
@@ -114,17 +118,18 @@ def test_existing_database_is_tightened(home: Path) -> None:
     assert stat.S_IMODE((home / DB_FILE).stat().st_mode) == 0o600
 
 
-def test_ciphertext_moved_to_another_row_fails(home: Path, store: SQLiteConnectionStore) -> None:
+def test_ciphertext_moved_to_another_row_fails(
+    backend: Backend, any_store: ConnectionStore
+) -> None:
     """A token blob copied into another connection's row does not decrypt there."""
+    store = any_store
     store.save(_connection("prod"))
     store.save(_connection("sandbox", environment="sandbox"))
-    raw = sqlite3.connect(home / DB_FILE)
-    with raw:
-        raw.execute(
-            "UPDATE connections SET access_token = "
-            "(SELECT access_token FROM connections WHERE name = 'prod') WHERE name = 'sandbox'"
-        )
-    raw.close()
+    backend.execute(
+        "UPDATE connections SET access_token = "
+        "(SELECT access_token FROM connections WHERE name = 'prod') WHERE name = 'sandbox'"
+    )
+    backend.settle()
     moved = store.get("sandbox")
     assert moved is not None
     assert moved.access_token is None
@@ -136,8 +141,9 @@ def test_ciphertext_moved_to_another_row_fails(home: Path, store: SQLiteConnecti
     assert untouched.state == "connected"
 
 
-def test_update_tokens(store: SQLiteConnectionStore) -> None:
+def test_update_tokens(any_store: ConnectionStore) -> None:
     """New tokens replace the old; no refresh token keeps the stored one; state is connected."""
+    store = any_store
     store.save(_connection(state="needs_reconnect", last_error="refused"))
     store.update_tokens("prod", "access-2", None)
     conn = store.get("prod")
@@ -157,19 +163,18 @@ def test_update_tokens(store: SQLiteConnectionStore) -> None:
         store.update_tokens("nope", "a", None)
 
 
-def test_tokens_survive_reopening(home: Path, store: SQLiteConnectionStore) -> None:
-    """Another store on the same file (another process) reads the same tokens."""
-    store.save(_connection())
-    other = SQLiteConnectionStore.from_settings(Settings(home=home))
-    conn = other.get("prod")
-    other.close()
+def test_tokens_survive_reopening(backend: Backend, any_store: ConnectionStore) -> None:
+    """Another store on the same place (another process) reads the same tokens."""
+    any_store.save(_connection())
+    conn = backend.open().get("prod")
     assert conn is not None
     assert conn.access_token is not None
     assert conn.access_token.get_secret_value() == f"{ACCESS}-prod"
 
 
-def test_mark_and_delete(store: SQLiteConnectionStore) -> None:
+def test_mark_and_delete(any_store: ConnectionStore) -> None:
     """mark sets state and reason; delete forgets the row and says whether it existed."""
+    store = any_store
     store.save(_connection())
     store.mark("prod", "needs_reconnect", "Salesforce refused the saved sign-in.")
     conn = store.get("prod")
@@ -183,8 +188,9 @@ def test_mark_and_delete(store: SQLiteConnectionStore) -> None:
         store.mark("prod", "connected")
 
 
-def test_defaults(store: SQLiteConnectionStore) -> None:
+def test_defaults(any_store: ConnectionStore) -> None:
     """The only connection is the default; with several, the marked one; only one is marked."""
+    store = any_store
     assert store.default() is None
     store.save(_connection("b"))
     only = store.default()
@@ -204,14 +210,17 @@ def test_defaults(store: SQLiteConnectionStore) -> None:
     assert [conn.name for conn in store.list() if conn.is_default] == ["c"]
 
 
-def test_save_replaces_and_keeps_created_at(store: SQLiteConnectionStore) -> None:
-    """Saving a connection again replaces its row but keeps when it was created."""
+def test_save_replaces_and_keeps_created_at(any_store: ConnectionStore) -> None:
+    """Saving a connection again (in another case) replaces its row, keeping its first spelling
+    and when it was created."""
+    store = any_store
     store.save(_connection())
     first = store.get("prod")
-    store.save(_connection(username="bo@acme.example", refresh_token=None))
+    store.save(_connection("PROD", username="bo@acme.example", refresh_token=None))
     second = store.get("prod")
     assert first is not None
     assert second is not None
+    assert second.name == "prod"
     assert second.username == "bo@acme.example"
     assert second.refresh_token is None
     assert second.created_at == first.created_at
@@ -237,37 +246,42 @@ def test_bad_names_are_refused(name: str) -> None:
 
 
 def test_what_another_process_commits_is_seen_on_the_next_read(
-    home: Path, store: SQLiteConnectionStore
+    backend: Backend, any_store: ConnectionStore
 ) -> None:
-    """Reads come from a snapshot, but a write through another connection to the database (as
-    another process makes) is seen at once: a rotation, a new default, a deletion, a new row."""
+    """Reads come from a snapshot, but a write through another store on the same place (as
+    another process makes) is seen on the next read once it has settled (SQLite: at once;
+    PostgreSQL: within the snapshot's check interval): a rotation, a new default, a deletion,
+    a new row."""
+    store = any_store
     store.save(_connection("prod", is_default=True))
     assert store.get("prod") is not None  # the snapshot is taken
-    other = SQLiteConnectionStore.from_settings(Settings(home=home))
-    try:
-        other.update_tokens("prod", "rotated-access", "rotated-refresh")
-        seen = store.get("prod")
-        assert seen is not None
-        assert seen.access_token is not None
-        assert seen.access_token.get_secret_value() == "rotated-access"
-        other.save(_connection("sandbox"))
-        other.set_default("sandbox")
-        default = store.default()
-        assert default is not None
-        assert default.name == "sandbox"
-        other.mark("prod", "needs_reconnect", "refused")
-        marked = store.get("PROD")
-        assert marked is not None
-        assert marked.state == "needs_reconnect"
-        assert other.delete("prod")
-        assert store.get("prod") is None
-        assert [conn.name for conn in store.list()] == ["sandbox"]
-    finally:
-        other.close()
+    other = backend.open()
+    other.update_tokens("prod", "rotated-access", "rotated-refresh")
+    backend.settle()
+    seen = store.get("prod")
+    assert seen is not None
+    assert seen.access_token is not None
+    assert seen.access_token.get_secret_value() == "rotated-access"
+    other.save(_connection("sandbox"))
+    other.set_default("sandbox")
+    backend.settle()
+    default = store.default()
+    assert default is not None
+    assert default.name == "sandbox"
+    other.mark("prod", "needs_reconnect", "refused")
+    backend.settle()
+    marked = store.get("PROD")
+    assert marked is not None
+    assert marked.state == "needs_reconnect"
+    assert other.delete("prod")
+    backend.settle()
+    assert store.get("prod") is None
+    assert [conn.name for conn in store.list()] == ["sandbox"]
 
 
-def test_its_own_writes_are_seen_at_once(store: SQLiteConnectionStore) -> None:
+def test_its_own_writes_are_seen_at_once(any_store: ConnectionStore) -> None:
     """Writes through the store itself (which do not move data_version) refresh its reads."""
+    store = any_store
     store.save(_connection("prod"))
     assert store.default() is not None  # the only connection
     store.save(_connection("sandbox"))

@@ -1,18 +1,22 @@
-"""The SQLite store's write keys: claim, finish, mark unknown, release, take over, expire and
-prune, between two stores on one home; and a store from before them is migrated."""
+"""The stores' write keys (SQLite and PostgreSQL alike): claim, finish, mark unknown, release,
+take over, expire and prune, between two stores on one place; and a SQLite store from before
+them is migrated."""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from server.settings import Settings
+from server.store.interface import ConnectionStore
 from server.store.sqlite import DB_FILE, SQLiteConnectionStore
 from server.store.sqlite_schema import MIGRATIONS
+from tests.helpers.stores import Backend
 
 DAY = 86_400.0
 
@@ -24,17 +28,13 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def stores(home: Path) -> Iterator[tuple[SQLiteConnectionStore, SQLiteConnectionStore]]:
-    """Two stores on one home, as two processes would open it."""
-    one = SQLiteConnectionStore.from_settings(Settings(home=home))
-    two = SQLiteConnectionStore.from_settings(Settings(home=home))
-    yield one, two
-    one.close()
-    two.close()
+def stores(backend: Backend) -> tuple[ConnectionStore, ConnectionStore]:
+    """Two stores on one place, as two processes would open it (each backend in turn)."""
+    return backend.open(), backend.open()
 
 
 def test_a_key_is_claimed_once_and_then_replays(
-    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+    stores: tuple[ConnectionStore, ConnectionStore],
 ) -> None:
     """Fresh for the first; pending for the other store while held; done with the result."""
     one, two = stores
@@ -49,7 +49,7 @@ def test_a_key_is_claimed_once_and_then_replays(
 
 
 def test_released_keys_are_free_and_unknown_ones_stay(
-    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+    stores: tuple[ConnectionStore, ConnectionStore],
 ) -> None:
     """A release frees the key; an unknown outcome is kept, with its note, unless taken over."""
     one, two = stores
@@ -67,7 +67,7 @@ def test_released_keys_are_free_and_unknown_ones_stay(
 
 
 def test_an_abandoned_pending_key_reads_as_unknown(
-    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+    stores: tuple[ConnectionStore, ConnectionStore],
 ) -> None:
     """Its holder's lease ran out (the process died mid-write): the outcome is unknown."""
     one, two = stores
@@ -77,7 +77,7 @@ def test_an_abandoned_pending_key_reads_as_unknown(
 
 
 def test_expired_keys_are_free_and_pruned(
-    stores: tuple[SQLiteConnectionStore, SQLiteConnectionStore],
+    stores: tuple[ConnectionStore, ConnectionStore],
 ) -> None:
     """Past its window a key is claimed afresh; prune deletes the expired ones only."""
     one, _ = stores
@@ -104,3 +104,20 @@ def test_a_store_from_before_write_keys_is_migrated(home: Path) -> None:
         assert store.claim_key("k", "f", lease_seconds=1, keep_seconds=DAY).state == "fresh"
     finally:
         store.close()
+
+
+def test_a_key_claimed_by_many_at_once_goes_to_one(
+    stores: tuple[ConnectionStore, ConnectionStore],
+) -> None:
+    """Eight claims of one key from two stores at the same moment: one is fresh, the others
+    find it pending."""
+    one, two = stores
+    start = threading.Barrier(8)
+
+    def claim(store: ConnectionStore) -> str:
+        start.wait()
+        return store.claim_key("race", "f", lease_seconds=10, keep_seconds=DAY).state
+
+    with ThreadPoolExecutor(8) as pool:
+        states = sorted(pool.map(claim, [one, two] * 4))
+    assert states == ["fresh"] + ["pending"] * 7

@@ -2,12 +2,15 @@
 
 :meth:`ConnectFlow.begin` checks what the person chose — the environment (Production, Sandbox or
 a My Domain URL) and the connection's name — and returns the org's authorize URL. The attempt
-stays in this process's memory under its ``state`` (256 random bits): the login host, the name,
-the PKCE S256 verifier and the callback URL. :meth:`ConnectFlow.complete` takes the attempt out
-(single use, whatever happens next), refuses it after :data:`ATTEMPT_TTL_SECONDS`, exchanges the
-code, which also checks the answer's ``instance_url``
-(:func:`server.salesforce.instances.validate_instance_url`),
-reads the user from ``userinfo``, and only then saves the connection. Any failure raises
+waits in the connection store (:meth:`~server.store.interface.ConnectionStore.put_attempt`), so
+that any callforce sharing the store — another replica behind the load balancer — can finish
+it: its details (the login host, the name, the PKCE S256 verifier, the callback URL) sealed
+like tokens, under the SHA-256 digest of its ``state`` (256 random bits; the state itself is
+never stored). :meth:`ConnectFlow.complete` takes the attempt out (single use, whatever happens
+next, even when two replicas receive the callback at once), refuses it after
+:data:`ATTEMPT_TTL_SECONDS`, exchanges the code, which also checks the answer's ``instance_url``
+(:func:`server.salesforce.instances.validate_instance_url`), reads the user from ``userinfo``,
+and only then saves the connection. Any failure raises
 :class:`~server.connect.errors.ConnectFailed` and stores nothing.
 
 An attempt may also be bound to a browser (``binding``: the page's session cookie): the callback
@@ -16,19 +19,25 @@ cannot connect *their* org here. A callback without that binding — a mail scan
 preview opening the URL first — changes nothing: the attempt is neither used up nor exchanged,
 and the failure (``wrong_browser``) says to open the link in the browser that started it.
 
+Starting an attempt first finishes the expired ones and, beyond :data:`MAX_WAITING` waiting,
+the oldest; a finished attempt is remembered for :data:`ATTEMPT_TTL_SECONDS` (at most
+:data:`MAX_REMEMBERED`), so its callback is told it was already used rather than unknown. Times
+are the wall clock, which every replica shares.
+
 What the person chose is checked by :mod:`server.connect.targets`; failures are
 :class:`~server.connect.errors.ConnectFailed`, whose reasons are listed there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -36,7 +45,14 @@ from pydantic import SecretStr
 
 from server.connect.errors import ConnectFailed, callback_error
 from server.connect.targets import check_name, default_name, resolve_environment
-from server.errors import CallforceError, InvalidInstanceUrl, OAuthFailure, Timeout, TransportError
+from server.errors import (
+    CallforceError,
+    InvalidInstanceUrl,
+    OAuthFailure,
+    StoredTokenUnreadable,
+    Timeout,
+    TransportError,
+)
 from server.salesforce import grants, web_server_flow
 from server.salesforce.client import SalesforceClient
 from server.settings import Settings
@@ -46,25 +62,41 @@ from server.store.interface import Connection, ConnectionStore, Environment
 ATTEMPT_TTL_SECONDS = 10 * 60
 #: What callforce asks for: the REST API, and a refresh token so the connection lasts.
 SCOPE = "api refresh_token"
-_MAX_ATTEMPTS = 100
-_MAX_REMEMBERED = 1000
+#: Attempts waiting at most (starting one more finishes the oldest).
+MAX_WAITING = 100
+#: Finished attempts remembered at most.
+MAX_REMEMBERED = 1000
 
 logger = logging.getLogger("callforce.connect")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Attempt:
-    """One started connect, waiting for its callback. The verifier is hidden from ``repr``."""
+    """One started connect, waiting for its callback. The verifier is hidden from ``repr``;
+    ``binding`` is the SHA-256 digest of the browser's session."""
 
     name: str
     environment: Environment
     login_url: str
     client_id: str
     redirect_uri: str
-    verifier: str = field(repr=False)
+    verifier: str = dataclasses.field(repr=False)
     started: float = 0.0
     reconnect: bool = False
     binding: bytes | None = None
+
+    def sealable(self) -> SecretStr:
+        """The attempt as the store keeps it (sealed there: the verifier is in it)."""
+        fields = dataclasses.asdict(self)
+        fields["binding"] = self.binding.hex() if self.binding is not None else None
+        return SecretStr(json.dumps(fields, separators=(",", ":")))
+
+    @classmethod
+    def opened(cls, details: SecretStr) -> Attempt:
+        """The attempt :meth:`sealable` made ``details`` of."""
+        fields = json.loads(details.get_secret_value())
+        binding = fields.pop("binding")
+        return cls(**fields, binding=bytes.fromhex(binding) if binding is not None else None)
 
 
 def _digest(value: str) -> bytes:
@@ -72,10 +104,10 @@ def _digest(value: str) -> bytes:
 
 
 class ConnectFlow:
-    """Pending connect attempts of one process, and their completion (module docstring).
+    """Connect attempts, kept in the store, and their completion (module docstring).
 
-    ``transport`` is for tests that fake the login host below httpx; ``clock`` for tests of
-    expiry.
+    ``transport`` is for tests that fake the login host below httpx; ``clock`` (seconds since
+    the epoch) for tests of expiry: flows sharing a store must share a clock.
     """
 
     def __init__(
@@ -84,17 +116,15 @@ class ConnectFlow:
         store: ConnectionStore,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
         self._store = store
         self._transport = transport
         self._clock = clock
-        self._attempts: dict[bytes, Attempt] = {}
-        self._finished: dict[bytes, float] = {}
 
     def __repr__(self) -> str:
-        return f"ConnectFlow({len(self._attempts)} pending)"
+        return f"ConnectFlow({self._store!r})"
 
     # -- starting ------------------------------------------------------------------------------
 
@@ -140,17 +170,29 @@ class ConnectFlow:
                 )
         verifier, challenge = web_server_flow.pkce_pair()
         state = secrets.token_urlsafe(32)
-        self._forget_old()
-        self._attempts[_digest(state)] = Attempt(
+        now = self._clock()
+        attempt = Attempt(
             name=name,
             environment=environment,
             login_url=login_url,
             client_id=client_id,
             redirect_uri=redirect_uri,
             verifier=verifier,
-            started=self._clock(),
+            started=now,
             reconnect=reconnect,
             binding=_digest(binding) if binding else None,
+        )
+        self._store.prune_attempts(
+            now,
+            remember_until=now + ATTEMPT_TTL_SECONDS,
+            keep_waiting=MAX_WAITING - 1,
+            keep_finished=MAX_REMEMBERED,
+        )
+        self._store.put_attempt(
+            _digest(state),
+            attempt.sealable(),
+            started_at=now,
+            expires_at=now + ATTEMPT_TTL_SECONDS,
         )
         logger.info("connect %r: sending the browser to %s", name, login_url)
         return web_server_flow.authorization_url(
@@ -161,21 +203,6 @@ class ConnectFlow:
             code_challenge=challenge,
             scope=SCOPE,
         )
-
-    def _forget_old(self) -> None:
-        now = self._clock()
-        for key in [k for k, a in self._attempts.items() if now - a.started > ATTEMPT_TTL_SECONDS]:
-            self._finished[key] = now
-            del self._attempts[key]
-        for key in [k for k, at in self._finished.items() if now - at > ATTEMPT_TTL_SECONDS]:
-            del self._finished[key]
-        # Bounded: the oldest go first (dicts keep insertion order).
-        while len(self._attempts) >= _MAX_ATTEMPTS:
-            oldest = next(iter(self._attempts))
-            self._finished[oldest] = now
-            del self._attempts[oldest]
-        while len(self._finished) > _MAX_REMEMBERED:
-            del self._finished[next(iter(self._finished))]
 
     # -- finishing -----------------------------------------------------------------------------
 
@@ -188,20 +215,28 @@ class ConnectFlow:
         if not state:
             raise ConnectFailed("state_unknown")
         key = _digest(state)
-        attempt = self._attempts.get(key)
-        if attempt is None:
-            raise ConnectFailed("state_used" if key in self._finished else "state_unknown")
-        if attempt.binding is not None and not hmac.compare_digest(
-            attempt.binding, _digest(binding or "")
-        ):
-            # A mail scanner or a link preview follows the callback URL before the person does.
-            # Using the attempt up here would show the person "already used", so the visit
-            # changes nothing: no exchange, and the browser that started it can still finish.
-            logger.info("connect %r: callback from another client ignored", attempt.name)
-            raise ConnectFailed("wrong_browser")
-        del self._attempts[key]
-        now = self._clock()
-        self._finished[key] = now
+        try:
+            details, finished = self._store.get_attempt(key)
+            if details is None:
+                raise ConnectFailed("state_used" if finished else "state_unknown")
+            attempt = Attempt.opened(details)
+            if attempt.binding is not None and not hmac.compare_digest(
+                attempt.binding, _digest(binding or "")
+            ):
+                # A mail scanner or a link preview follows the callback URL before the person
+                # does. Using the attempt up here would show the person "already used", so the
+                # visit changes nothing: no exchange, and the browser that started it can still
+                # finish.
+                logger.info("connect %r: callback from another client ignored", attempt.name)
+                raise ConnectFailed("wrong_browser")
+            now = self._clock()
+            if self._store.take_attempt(key, remember_until=now + ATTEMPT_TTL_SECONDS) is None:
+                # Another replica took it since it was read: the same callback twice at once.
+                raise ConnectFailed("state_used")
+        except StoredTokenUnreadable:
+            # Sealed with another key than this process's: it cannot be finished here.
+            logger.warning("a connect attempt in the store does not decrypt")
+            raise ConnectFailed("state_unknown") from None
         if now - attempt.started > ATTEMPT_TTL_SECONDS:
             raise ConnectFailed("state_expired")
         return attempt

@@ -3,8 +3,10 @@
 On top of :mod:`server.web`'s Host/Origin check:
 
 - **Session.** Every page sets a random session cookie (256 bits) if the browser has none.
-- **CSRF.** Every form carries HMAC(process key, session); a POST without the match is refused.
-  The key is random per process: after a restart, a page loaded before it must be reloaded.
+- **CSRF.** Every form carries HMAC(page key, session); a POST without the match is refused.
+  The page key is derived from ``CALLFORCE_SECRET_KEY`` (every replica sharing it accepts the
+  others' forms, and a restart keeps them valid); without it the key is random per process, and
+  after a restart a page loaded before it must be reloaded.
 - **Sign-in.** With ``CALLFORCE_API_TOKENS`` set — always so on a non-loopback bind, which
   :func:`server.web.check_bind` enforces — pages need ``Authorization: Bearer <token>`` (as
   ``/mcp``) or a sign-in cookie, which a browser gets by entering one of the tokens once on the

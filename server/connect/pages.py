@@ -29,11 +29,12 @@ Guards: the Host/Origin check of :mod:`server.web`, then :mod:`server.connect.gu
 (``POST /signin``), and an address that sent too many wrong tokens gets 429 with
 ``Retry-After`` (:mod:`server.connect.admission`); every form carries a CSRF value bound to the
 browser's session cookie. The callback needs no sign-in: it does nothing without a ``state``
-this process issued to this very browser (the attempt is bound to the session cookie), so a
-link carrying another person's code and state cannot connect their org here. Another client's
-visit (a mail scanner or link preview opening the callback first) is answered 403 on the spot —
-open the link in the browser that started the sign-in — and leaves the attempt for that
-browser. Pages are never cached or framed; the CSP allows no script at all.
+issued to this very browser (the attempt is bound to the session cookie) by a callforce sharing
+this store — any replica — so a link carrying another person's code and state cannot connect
+their org here. Another client's visit (a mail scanner or link preview opening the callback
+first) is answered 403 on the spot — open the link in the browser that started the sign-in —
+and leaves the attempt for that browser. Pages are never cached or framed; the CSP allows no
+script at all.
 
 Tokens never appear on a page, in a URL or in a log line; a notice in the URL is one of a fixed
 set of texts, so a forged link cannot make the page say anything else.

@@ -2,7 +2,9 @@
 
 A sealed token is ``version (1 byte) ‖ nonce (12 random bytes) ‖ ciphertext+tag``. The
 associated data is ``f"{connection}:{column}"``, so a ciphertext copied to another row or
-column fails authentication instead of decrypting as someone else's token.
+column fails authentication instead of decrypting as someone else's token. A connect attempt's
+details (they hold a PKCE verifier) are sealed the same way for their own place
+(:func:`seal_attempt`).
 
 The key is ``Settings.secret_key`` (base64 of 32 bytes) or, without it, the key file
 ``<home>/secret.key``: generated on first use with ``os.urandom``, mode 0600, in a home
@@ -64,6 +66,22 @@ class TokenCipher:
         except InvalidTag:
             raise StoredTokenUnreadable(connection) from None
         return plain.decode()
+
+
+def seal_attempt(cipher: TokenCipher, key: bytes, details: str) -> bytes:
+    """A connect attempt's details sealed for its row ``key`` (see :func:`open_attempt`)."""
+    return cipher.encrypt(details, **_attempt_place(key))
+
+
+def open_attempt(cipher: TokenCipher, key: bytes, sealed: bytes) -> str:
+    """Open the details sealed for the attempt ``key``; StoredTokenUnreadable otherwise."""
+    return cipher.decrypt(sealed, **_attempt_place(key))
+
+
+def _attempt_place(key: bytes) -> dict[str, str]:
+    # No connection (a connection's name is never empty), a column no token has, and the
+    # attempt's key: details copied to another attempt's row, or into a token column, fail.
+    return {"connection": "", "column": f"connect_attempt:{key.hex()}"}
 
 
 def _aad(connection: str, column: str) -> bytes:

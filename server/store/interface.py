@@ -26,6 +26,15 @@ its write and never learnt the outcome). The holder then finishes the key (done)
 unknown, or releases it (nothing was written: the key is free again). A pending key whose lease
 ran out (its holder died) reads as ``unknown``; a key older than its window reads as absent
 until :meth:`ConnectionStore.prune_keys` deletes it.
+
+**Connect attempts** (the policy is :mod:`server.connect.flow`) wait in the store, so that a
+replica other than the one that started one can finish it. An attempt is a row under an opaque
+32-byte key (a digest of the OAuth ``state``, never the state itself) holding its details
+sealed by the store's cipher — they include the PKCE verifier — and is *waiting* until it is
+taken, then *finished*: its details are gone and the row only remembers, until its time is up,
+that the key was used. :meth:`ConnectionStore.take_attempt` is atomic across processes: of two
+callers taking one attempt at once, one gets its details and the other ``None``. Times are
+seconds since the epoch given by the caller (whose clock the tests may replace).
 """
 
 from __future__ import annotations
@@ -194,6 +203,31 @@ class ConnectionStore(Protocol):
 
     def prune_keys(self) -> int:
         """Forget some write keys older than their window; how many."""
+        ...
+
+    def put_attempt(
+        self, key: bytes, details: SecretStr, *, started_at: float, expires_at: float
+    ) -> None:
+        """Keep a started connect attempt waiting under ``key``: ``details`` (sealed at rest)
+        until ``expires_at``."""
+        ...
+
+    def get_attempt(self, key: bytes) -> tuple[SecretStr | None, bool]:
+        """The details of the attempt ``key`` while it waits (else ``None``), and whether it is
+        finished; changes nothing. StoredTokenUnreadable when the details do not decrypt."""
+        ...
+
+    def take_attempt(self, key: bytes, *, remember_until: float) -> SecretStr | None:
+        """Finish the waiting attempt ``key``, remembered as finished until ``remember_until``;
+        its details to this caller only (``None``: it was not waiting)."""
+        ...
+
+    def prune_attempts(
+        self, now: float, *, remember_until: float, keep_waiting: int, keep_finished: int
+    ) -> None:
+        """Finish the attempts waiting past their ``expires_at`` and all but the newest
+        ``keep_waiting`` (remembered until ``remember_until``); forget the finished ones past
+        their time and all but the newest ``keep_finished``."""
         ...
 
     def activity(self) -> ActivityLog:

@@ -4,14 +4,15 @@
 It implements :class:`~server.store.interface.ConnectionStore` with the SQLite store's
 semantics: the same rows, tokens sealed by :class:`~server.store.crypto.TokenCipher` bound to
 (connection, column) exactly as there, one default connection at most, the same write keys
-(:mod:`server.store.postgres_keys`) and activity record (:mod:`server.store.postgres_activity`).
+(:mod:`server.store.postgres_keys`), connect attempts (:mod:`server.store.postgres_attempts`)
+and activity record (:mod:`server.store.postgres_activity`).
 The schema and its migrations are :mod:`server.store.postgres_schema`; the sessions and what a
 database that cannot be reached looks like are :mod:`server.store.postgres_pool`.
 
 **Reads come from an in-process snapshot** (:mod:`server.store.postgres_snapshot`), as in the
 SQLite store, so a warm tool call reads no row: it is checked against a counter of changes at
 most every :data:`~server.store.postgres_snapshot.CHECK_SECONDS`, dropped after the store's own
-writes, and checked at once after a renewal lock is taken.
+writes, and checked at once after a renewal lock is taken or when a name is not found in it.
 
 Writes to ``connections`` lock the counter's row first, so they are serialised across replicas
 (a new default never meets another's half-done one), and commit with ``synchronous_commit =
@@ -27,6 +28,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar, get_args
 
 import psycopg
+from pydantic import SecretStr
 
 from server.errors import ConnectionNotFound, StoreUnavailable
 from server.settings import Settings
@@ -34,6 +36,7 @@ from server.store.crypto import TokenCipher
 from server.store.file_modes import private_home
 from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.postgres_activity import PostgresActivityLog
+from server.store.postgres_attempts import PostgresAttempts
 from server.store.postgres_keys import PostgresWriteKeys
 from server.store.postgres_locks import AdvisoryLock, LockSession
 from server.store.postgres_pool import (
@@ -86,6 +89,7 @@ class PostgresConnectionStore:
         self._snapshot = Snapshot(self._pool, cipher, check_seconds=check_seconds)
         self._locks = LockSession(params, on_acquired=self._snapshot.recheck)
         self._keys = PostgresWriteKeys(self._pool)
+        self._attempts = PostgresAttempts(self._pool, cipher)
         self._activity: PostgresActivityLog | None = None
 
     @classmethod
@@ -108,8 +112,17 @@ class PostgresConnectionStore:
     # -- reading -------------------------------------------------------------------------------
 
     def get(self, name: str) -> Connection | None:
-        """The connection named ``name`` (any case), or ``None``."""
-        return self._snapshot.current().get(name.lower())
+        """The connection named ``name`` (any case), or ``None``.
+
+        A name the snapshot lacks is looked for again at once rather than after the check
+        interval: another replica may have just created it — a connect finished there, and the
+        browser, redirected to the page, reached this one.
+        """
+        found = self._snapshot.current().get(name.lower())
+        if found is None:
+            self._snapshot.recheck()
+            found = self._snapshot.current().get(name.lower())
+        return found
 
     def default(self) -> Connection | None:
         """The connection marked default, else the only connection, else ``None``."""
@@ -271,6 +284,33 @@ class PostgresConnectionStore:
     def prune_keys(self) -> int:
         """Forget expired write keys (a batch at a time); how many."""
         return self._keys.prune()
+
+    # -- connect attempts (server.store.postgres_attempts) -------------------------------------
+
+    def put_attempt(
+        self, key: bytes, details: SecretStr, *, started_at: float, expires_at: float
+    ) -> None:
+        """Keep a started connect attempt (see :class:`~server.store.interface.ConnectionStore`)."""
+        self._attempts.put(key, details, started_at=started_at, expires_at=expires_at)
+
+    def get_attempt(self, key: bytes) -> tuple[SecretStr | None, bool]:
+        """A connect attempt's details while it waits, and whether it is finished."""
+        return self._attempts.get(key)
+
+    def take_attempt(self, key: bytes, *, remember_until: float) -> SecretStr | None:
+        """Finish a waiting connect attempt; its details to this caller only."""
+        return self._attempts.take(key, remember_until=remember_until)
+
+    def prune_attempts(
+        self, now: float, *, remember_until: float, keep_waiting: int, keep_finished: int
+    ) -> None:
+        """Finish expired and surplus connect attempts; forget old finished ones."""
+        self._attempts.prune(
+            now,
+            remember_until=remember_until,
+            keep_waiting=keep_waiting,
+            keep_finished=keep_finished,
+        )
 
     def activity(self) -> PostgresActivityLog:
         """The activity table, on the store's pool, made once."""

@@ -104,6 +104,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX activity_started ON activity (started_at);
     CREATE INDEX activity_call ON activity (call_id, started_at);
     """,
+    # 4: connect attempts (server.store.postgres_attempts), as in SQLite: the key is a SHA-256
+    # digest of the OAuth state; details are sealed, NULL once the attempt is finished; times
+    # are seconds since the epoch by the caller's clock.
+    """
+    CREATE TABLE connect_attempts (
+        key         bytea PRIMARY KEY CHECK (octet_length(key) = 32),
+        details     bytea,
+        started_at  double precision NOT NULL,
+        expires_at  double precision NOT NULL
+    );
+    CREATE INDEX connect_attempts_expiry ON connect_attempts (expires_at);
+    """,
 )
 COLUMNS = (
     "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "

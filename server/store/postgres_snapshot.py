@@ -6,10 +6,11 @@ trigger bumps on every write to ``connections``, by any replica or by hand
 at most every :data:`CHECK_SECONDS`, and the rows only when it moved. So a warm tool call
 reads no row, one call in that interval reads one integer, and a change made by another
 replica is seen within :data:`CHECK_SECONDS` (SQLite sees it at once: its check is a local
-pragma). Two things cannot wait that long, and do not: the store's own writes :meth:`drop
+pragma). Three things cannot wait that long, and do not: the store's own writes :meth:`drop
 <Snapshot.drop>` the snapshot, and taking a renewal lock makes the next read check
 (:meth:`~Snapshot.recheck`) — so a replica that waited for another's renewal reads the tokens
-that renewal stored, instead of refreshing again with a rotated-away refresh token.
+that renewal stored, instead of refreshing again with a rotated-away refresh token — and so
+does looking up a name the snapshot lacks (another replica may have just connected it).
 
 If the check cannot reach the database, the snapshot is kept and served (nobody can change the
 rows meanwhile) until the database answers again.

@@ -21,7 +21,8 @@ column, ciphertext), so a call does not decrypt again until the token changes.
 
 Its :meth:`~SQLiteConnectionStore.renewal_lock` is a :class:`~server.store.locks.FileLock` per
 connection in ``<home>/callforce.db.locks/``. Its write keys (``idempotency_keys``) are
-:mod:`server.store.sqlite_keys`; they leave the connection snapshot alone.
+:mod:`server.store.sqlite_keys` and its connect attempts :mod:`server.store.sqlite_attempts`;
+they leave the connection snapshot alone.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from server.store.file_modes import private_file, private_home
 from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.locks import FileLock
 from server.store.sqlite_activity import SQLiteActivityLog
+from server.store.sqlite_attempts import SQLiteAttempts
 from server.store.sqlite_keys import SQLiteWriteKeys
 from server.store.sqlite_schema import COLUMNS, TOKEN_COLUMNS, migrate
 
@@ -81,6 +83,7 @@ class SQLiteConnectionStore:
             if sibling.exists():
                 sibling.chmod(0o600)
         self._keys = SQLiteWriteKeys(self._db, self._lock)
+        self._attempts = SQLiteAttempts(self._db, self._lock, cipher)
         self._activity: SQLiteActivityLog | None = None
 
     @classmethod
@@ -325,6 +328,33 @@ class SQLiteConnectionStore:
     def prune_keys(self) -> int:
         """Forget expired write keys (a batch at a time); how many."""
         return self._keys.prune()
+
+    # -- connect attempts (server.store.sqlite_attempts) ---------------------------------------
+
+    def put_attempt(
+        self, key: bytes, details: SecretStr, *, started_at: float, expires_at: float
+    ) -> None:
+        """Keep a started connect attempt (see :class:`~server.store.interface.ConnectionStore`)."""
+        self._attempts.put(key, details, started_at=started_at, expires_at=expires_at)
+
+    def get_attempt(self, key: bytes) -> tuple[SecretStr | None, bool]:
+        """A connect attempt's details while it waits, and whether it is finished."""
+        return self._attempts.get(key)
+
+    def take_attempt(self, key: bytes, *, remember_until: float) -> SecretStr | None:
+        """Finish a waiting connect attempt; its details to this caller only."""
+        return self._attempts.take(key, remember_until=remember_until)
+
+    def prune_attempts(
+        self, now: float, *, remember_until: float, keep_waiting: int, keep_finished: int
+    ) -> None:
+        """Finish expired and surplus connect attempts; forget old finished ones."""
+        self._attempts.prune(
+            now,
+            remember_until=remember_until,
+            keep_waiting=keep_waiting,
+            keep_finished=keep_finished,
+        )
 
     def _names(self) -> builtins.list[str]:
         rows = self._db.execute("SELECT name FROM connections ORDER BY name COLLATE NOCASE")

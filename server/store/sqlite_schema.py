@@ -70,6 +70,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX activity_started ON activity (started_at);
     CREATE INDEX activity_call ON activity (call_id, started_at);
     """,
+    # 4: connect attempts (server.store.sqlite_attempts): the key is a SHA-256 digest of the
+    # OAuth state; details are sealed, NULL once the attempt is finished. Times are seconds
+    # since the epoch; expires_at is when a waiting attempt expires, or a finished one is
+    # forgotten.
+    """
+    CREATE TABLE connect_attempts (
+        key         BLOB PRIMARY KEY CHECK (length(key) = 32),
+        details     BLOB,
+        started_at  REAL NOT NULL,
+        expires_at  REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX connect_attempts_expiry ON connect_attempts (expires_at);
+    """,
 )
 COLUMNS = (
     "name, environment, login_url, instance_url, org_id, user_id, username, auth_kind, "

@@ -122,4 +122,3 @@ def _default(services: Services) -> str | None:
         return services.client.connection_for(None).name
     except Exception:  # no connection at all: the record has none
         return None
-

@@ -123,3 +123,28 @@ def test_the_database_url_is_a_secret_setting(tmp_path: Path, database_url: str)
     finally:
         sqlite.close()
         postgres.close()
+
+
+async def test_a_cursor_from_one_replica_pages_on_another(
+    tmp_path: Path, emulator: BackgroundEmulator, database_url: str
+) -> None:
+    """Two replicas, both running, each with a home of its own, sharing the database and
+    CALLFORCE_SECRET_KEY: the next page of a query asked of one is served by the other."""
+    replicas = [
+        make_settings(tmp_path / name, emulator, database_url=database_url, secret_key=KEY)
+        for name in ("replica-a", "replica-b")
+    ]
+    access, _ = demo_tokens(emulator)
+    _save_demo(replicas[0], emulator, access=access)
+    query = {"soql": "SELECT Id, LastName FROM Contact ORDER BY LastName LIMIT 12"}
+    async with serving(build_server(replicas[0])) as one, serving(build_server(replicas[1])) as two:
+        first = await one.call_tool("run_query", {**query, "max_records": 5})
+        assert isinstance(first.structured_content, dict)
+        cursor = first.structured_content["next_page"]
+        assert isinstance(cursor, str)
+        second = await two.call_tool("run_query", {**query, "cursor": cursor, "max_records": 5})
+    assert not second.is_error
+    assert isinstance(second.structured_content, dict)
+    records = second.structured_content["records"]
+    assert len(records) == 5
+    assert not {r["Id"] for r in records} & {r["Id"] for r in first.structured_content["records"]}

@@ -154,7 +154,7 @@ def test_three_replicas_starting_at_once_migrate_once(settings: Settings, tmp_pa
 
 def test_a_newer_schema_is_refused(settings: Settings, store: PostgresConnectionStore) -> None:
     """A database migrated by a newer callforce is refused at opening, with a message."""
-    assert store.schema_version == len(MIGRATIONS) == 3
+    assert store.schema_version == len(MIGRATIONS) == 4
     _sql(settings, "INSERT INTO schema_version (version) VALUES (99)")
     with pytest.raises(NewerSchema, match="newer callforce"):
         PostgresConnectionStore.from_settings(settings)

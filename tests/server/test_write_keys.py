@@ -100,7 +100,7 @@ def test_a_store_from_before_write_keys_is_migrated(home: Path) -> None:
     raw.close()
     store = SQLiteConnectionStore.from_settings(Settings(home=home))
     try:
-        assert store.schema_version == len(MIGRATIONS) == 3
+        assert store.schema_version == len(MIGRATIONS) == 4
         assert store.claim_key("k", "f", lease_seconds=1, keep_seconds=DAY).state == "fresh"
     finally:
         store.close()

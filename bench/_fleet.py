@@ -37,6 +37,38 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return preexec
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """``/proc/<pid>/stat`` from its state on (field 3): the name may hold spaces and parens."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def process_cpu(pid: int, *, waited_children: bool = False) -> float:
+    """Seconds of user + system CPU of process ``pid`` so far; with ``waited_children``, also
+    that of its children that ended and were waited for (cutime, cstime)."""
+    fields = _stat_fields(pid)
+    ticks = int(fields[11]) + int(fields[12])
+    if waited_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _CLOCK_TICKS
+
+
+def tree_cpu(parent: int) -> float:
+    """Seconds of CPU of ``parent``, its living children and the children it waited for: a
+    server that runs a process per session (PostgreSQL), read from ``/proc``."""
+    total = process_cpu(parent, waited_children=True)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat_fields(int(entry.name))
+        except OSError:  # it ended meanwhile: its time is now the parent's cutime
+            continue
+        if int(fields[1]) == parent:
+            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
 @dataclass
 class Child:
     """One started process and the file its stderr goes to."""
@@ -55,9 +87,7 @@ class Child:
         From ``/proc/<pid>/stat`` (utime, stime), in clock ticks (10 ms): time enough calls
         between two readings for the resolution not to matter.
         """
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces and parens
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        return process_cpu(self.pid)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -113,6 +143,17 @@ class Fleet:
                     f"{child.name} was not ready in {timeout:.0f} s:\n{child.log_tail()}"
                 )
             time.sleep(0.05)
+
+    def end(self, child: Child) -> None:
+        """Stop one child before the others (SIGTERM, SIGKILL after 10 s)."""
+        if child.popen.poll() is None:
+            child.popen.terminate()
+            try:
+                child.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.popen.kill()
+                child.popen.wait()
+        self._children.remove(child)
 
     def stop(self) -> None:
         """SIGTERM to everyone at once, then wait; SIGKILL what is still there after 10 s."""

@@ -132,13 +132,14 @@ class Lab:
     logs: Path
 
 
-def start_emulator(fleet: Fleet, tmp: Path) -> Org:
-    """``callforce emulator --tls`` in its own process; the org once it answers over https."""
+def start_emulator(fleet: Fleet, tmp: Path, *extra: str) -> Org:
+    """``callforce emulator --tls`` (plus ``extra`` options) in its own process; the org once
+    it answers over https."""
     home = tmp / "emulator-home"
     port = free_port()
     child = fleet.start(
         "emulator",
-        [str(CALLFORCE), "emulator", "--tls", "--port", str(port)],
+        [str(CALLFORCE), "emulator", "--tls", "--port", str(port), *extra],
         child_env(home=str(home)),
     )
     org = Org(f"https://127.0.0.1:{port}", home / "emulator" / "tls" / "ca.pem")

@@ -26,18 +26,22 @@ Call = Callable[[], Awaitable[None]]
 
 @dataclass
 class Kind:
-    """One thing to time: the call, and the CPU clock of the process that does its work."""
+    """One thing to time: the call, and the CPU clock of the process that does its work (and,
+    as ``also``, of another process it makes work: a database server)."""
 
     call: Call
     cpu: Callable[[], float] | None = None
+    also: Callable[[], float] | None = None
 
 
 @dataclass
 class Measured:
-    """A kind's latencies (s) and the CPU time (s) its calls cost the process that did them."""
+    """A kind's latencies (s) and the CPU time (s) its calls cost the process that did them
+    (and ``also_cpu``: the other process)."""
 
     latencies: list[float] = field(default_factory=list)
     cpu: float = 0.0
+    also_cpu: float = 0.0
 
     @property
     def ms(self) -> float:
@@ -46,6 +50,10 @@ class Measured:
     @property
     def cpu_ms(self) -> float:
         return self.cpu / len(self.latencies) * 1000
+
+    @property
+    def also_cpu_ms(self) -> float:
+        return self.also_cpu / len(self.latencies) * 1000
 
 
 async def interleave(
@@ -66,12 +74,15 @@ async def interleave(
         for name in names[shift:] + names[:shift]:
             kind, into = kinds[name], measured[name]
             cpu_before = kind.cpu() if kind.cpu else 0.0
+            also_before = kind.also() if kind.also else 0.0
             for _ in range(per_round):
                 start = time.perf_counter()
                 await kind.call()
                 into.latencies.append(time.perf_counter() - start)
             if kind.cpu:
                 into.cpu += kind.cpu() - cpu_before
+            if kind.also:
+                into.also_cpu += kind.also() - also_before
     return measured
 
 

@@ -125,6 +125,11 @@ class PostgresCluster:
         )  # fmt: skip
         self._started = True
 
+    @property
+    def running(self) -> bool:
+        """Whether the server was started and not stopped since (by :meth:`stop_server`)."""
+        return self._started
+
     def stop_server(self, mode: str = "fast") -> None:
         """Stop the server (``immediate``: as a crash would), keeping its data."""
         if self._started:

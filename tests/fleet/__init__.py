@@ -1,0 +1,2 @@
+"""The fleet: `serve --stateless` replicas sharing one PostgreSQL, as real processes; and
+docs/deploy.md, which says how to run them."""

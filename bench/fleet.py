@@ -278,11 +278,10 @@ async def replica_round(
 ) -> Round:
     """Expire the sessions once, then every client makes ``calls`` run_query calls in a row.
 
-    First a pause of two snapshot checks. A replica idle in the last round may still hold the
-    round before's token for up to ``CHECK_SECONDS``; sessions killed twice within that window
-    are not what a fleet meets, and callforce then fails a few calls ("refused the session
-    right after renewing it": a renewal that adopted another replica's token, dead too,
-    answers the calls that joined it as if it had made a new one).
+    First a pause of two snapshot checks, so that every round starts alike: each replica's
+    snapshot holds the last round's session (a replica that still holds an older one renews
+    correctly, tests/server/test_postgres_serving.py, but at the cost of a second token request
+    that would blur the count this figure is about).
     """
     await asyncio.sleep(2 * CHECK_SECONDS)
     await control.delete("/_emulator/requests")

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from server.cli import activity_command, logs, serve_command
 from server.errors import StoreUnavailable
 from server.settings import Settings
+from server.store.interface import StoreRefused
 
 
 def _emulator(args: argparse.Namespace, settings: Settings) -> int:
@@ -282,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, settings)
     except KeyboardInterrupt:
         return 130
+    except StoreRefused as exc:  # a newer schema, or another token key than the store's
+        print(f"callforce: {exc}", file=sys.stderr)
+        return 2
     except StoreUnavailable as exc:  # CALLFORCE_DATABASE_URL names a database out of reach
         detail = f" ({exc.detail})" if exc.detail else ""
         print(f"callforce: cannot open the connection database{detail}.", file=sys.stderr)

@@ -98,7 +98,7 @@ class SessionRenewal:
         self._http = http
         self._usable = usable
         self._locks: dict[str, asyncio.Lock] = {}
-        self._flights: SingleFlight[Connection] = SingleFlight()
+        self._flights: SingleFlight[tuple[Connection, bool]] = SingleFlight()
         self._failing: dict[str, _Failing] = {}
 
     async def renew(self, name: str, *, used: str | None) -> tuple[Connection, bool]:
@@ -116,7 +116,7 @@ class SessionRenewal:
             if wait > 0:  # backing off: fail fast with the reason, leave the endpoint alone
                 raise RenewalFailed(current.name, failing.reason, retry_in=wait)
         work = functools.partial(self._renewal, current.name, used)
-        return await self._flights.run(current.name.lower(), work), True
+        return await self._flights.run(current.name.lower(), work)
 
     def succeeded(self, name: str) -> None:
         """A request on a renewed session worked: the connection is not failing any more."""
@@ -163,13 +163,16 @@ class SessionRenewal:
         with contextlib.suppress(ConnectionNotFound):  # deleted meanwhile: nothing to mark
             await asyncio.to_thread(self._store.mark, name, "needs_reconnect", reason)
 
-    async def _renewal(self, name: str, used: str | None) -> Connection:
+    async def _renewal(self, name: str, used: str | None) -> tuple[Connection, bool]:
+        """The renewed connection, and whether its session comes from a grant made here just
+        now (False: another process's newer session was adopted, which may itself have expired
+        meanwhile — a 401 on it then earns a grant of our own, not a failed call)."""
         lock = self._locks.setdefault(name.lower(), asyncio.Lock())
         async with lock, self._across_processes(name):
             conn = self._usable(name)  # re-read: another process may have renewed already
             stored = _token(conn)
             if stored is not None and stored != used:
-                return conn
+                return conn, False
             try:
                 tokens = await grants.reacquire(self._http(), conn, self._settings)
             except OAuthFailure as exc:
@@ -177,7 +180,7 @@ class SessionRenewal:
                     raise await self._failed(name, _reason(exc)) from None
                 adopted = self._rotated_elsewhere(conn)
                 if adopted is not None:
-                    return adopted
+                    return adopted, False
                 await self.mark_needs_reconnect(
                     name, f"Salesforce refused the saved sign-in ({exc.description or exc.error})."
                 )
@@ -201,7 +204,7 @@ class SessionRenewal:
                 instance_url=tokens.instance_url,
             )
             logger.info("renewed the Salesforce session of connection %r", conn.name)
-            return self._usable(name)
+            return self._usable(name), True
 
     @contextlib.asynccontextmanager
     async def _across_processes(self, name: str) -> AsyncIterator[None]:

@@ -49,6 +49,12 @@ from pydantic import SecretStr
 
 from server.activity.record import ActivityLog
 
+
+class StoreRefused(RuntimeError):  # noqa: N818 - the name says what happened
+    """The store cannot be used by this process (a newer schema, another token key): refused
+    when it is opened, with a message that says what to do."""
+
+
 Environment = Literal["production", "sandbox", "custom"]
 AuthKind = Literal["oauth", "client_credentials", "jwt", "token"]
 State = Literal["connected", "needs_reconnect", "disconnected"]

@@ -17,7 +17,8 @@ def open_store(settings: Settings) -> ConnectionStore:
 
     Opening migrates the schema. PostgreSQL that cannot be reached is
     :class:`~server.errors.StoreUnavailable`; a database or file written by a newer callforce,
-    or PostgreSQL whose tokens were sealed with another key, is a ``RuntimeError`` that says so.
+    or PostgreSQL whose tokens were sealed with another key, is
+    :class:`~server.store.interface.StoreRefused`, which says so.
     """
     if settings.database_url is None:
         return SQLiteConnectionStore.from_settings(settings)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from server.errors import StoredTokenUnreadable
 from server.store.crypto import TokenCipher
+from server.store.interface import StoreRefused
 from server.store.postgres_locks import lock_key
 from server.store.postgres_pool import Session
 
@@ -130,11 +131,11 @@ _SENTINEL = "callforce token key check"
 _SENTINEL_PLACE = {"connection": "-store-", "column": "key_check"}
 
 
-class NewerSchema(RuntimeError):  # noqa: N818 - the name says what happened, as server.errors'
+class NewerSchema(StoreRefused):
     """The database was migrated by a newer callforce than this one."""
 
 
-class KeyMismatch(RuntimeError):  # noqa: N818 - the name says what happened
+class KeyMismatch(StoreRefused):
     """This process's token key is not the one the database's tokens are sealed with."""
 
 

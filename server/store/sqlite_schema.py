@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from server.store.interface import StoreRefused
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: one row per named connection.
     """
@@ -96,7 +98,7 @@ def migrate(db: sqlite3.Connection) -> None:
     """Bring ``db`` (opened in autocommit mode) to the newest schema version."""
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise StoreRefused(
             "the connection store was written by a newer callforce; upgrade callforce"
         )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):

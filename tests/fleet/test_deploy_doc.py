@@ -4,12 +4,14 @@ it."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from pathlib import Path
 
 import pytest
 
+from server import cli
 from server.errors import StoreUnavailable
 from server.settings import Settings
 from server.store.crypto import TokenCipher
@@ -42,7 +44,25 @@ def test_the_key_refusal_is_the_one_a_replica_prints(database_url: str) -> None:
     PostgresConnectionStore(database_url, TokenCipher(os.urandom(32))).close()
     with pytest.raises(KeyMismatch) as refused:
         PostgresConnectionStore(database_url, TokenCipher(os.urandom(32)))
-    assert str(refused.value) in DOC.read_text(encoding="utf-8").splitlines()
+    assert f"callforce: {refused.value}" in DOC.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_replica_with_another_key_exits_2_with_that_line(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`callforce status` (as `serve`) with another key than the database's: exit 2, the one
+    line the page quotes, no traceback."""
+    PostgresConnectionStore(database_url, TokenCipher(os.urandom(32))).close()
+    monkeypatch.setenv("CALLFORCE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CALLFORCE_DATABASE_URL", database_url)
+    monkeypatch.setenv("CALLFORCE_SECRET_KEY", base64.b64encode(os.urandom(32)).decode())
+    assert cli.main(["status"]) == 2
+    printed = capsys.readouterr().err
+    assert "Traceback" not in printed
+    assert printed.strip() in DOC.read_text(encoding="utf-8").splitlines()
 
 
 def test_the_page_is_linked_and_links_resolve() -> None:

@@ -8,6 +8,7 @@ import base64
 import socket
 from pathlib import Path
 
+import httpx
 import pydantic
 import pytest
 from pydantic import SecretStr
@@ -148,3 +149,29 @@ async def test_a_cursor_from_one_replica_pages_on_another(
     records = second.structured_content["records"]
     assert len(records) == 5
     assert not {r["Id"] for r in records} & {r["Id"] for r in first.structured_content["records"]}
+
+
+async def test_a_session_adopted_from_another_replica_and_expired_since_is_renewed(
+    tmp_path: Path, emulator: BackgroundEmulator, database_url: str
+) -> None:
+    """Replica A renews; the new session dies at once; replica B, whose snapshot still held the
+    old session, adopts A's under the renewal lock, is refused, and renews itself: every call
+    succeeds (B used to fail with "refused the session right after renewing it")."""
+    access, _ = demo_tokens(emulator)
+    one = make_settings(tmp_path / "a", emulator, database_url=database_url, secret_key=KEY)
+    other = one.model_copy(update={"home": tmp_path / "b"})
+    _save_demo(one, emulator, access=access)
+    query = {"soql": "SELECT Id FROM Account LIMIT 1"}
+    async with (
+        serving(build_server(one)) as a,
+        serving(build_server(other)) as b,
+        httpx.AsyncClient(base_url=emulator.base_url) as control,
+    ):
+        for client in (a, b):
+            assert not (await client.call_tool("run_query", query)).is_error
+        for _ in range(5):
+            await control.post("/_emulator/expire-sessions")
+            assert not (await a.call_tool("run_query", query)).is_error  # A renews
+            await control.post("/_emulator/expire-sessions")  # and that session dies too
+            result = await b.call_tool("run_query", query)
+            assert not result.is_error, result.content

@@ -121,9 +121,13 @@ def build_server(
                         yield services
                 finally:
                     warm.cancel()
+                    await services.write_keys.drain()  # the keys still being recorded
         finally:
-            if owned:
-                connections.close()
+            try:
+                await connections.aclose()  # its async sessions belong to this loop
+            finally:
+                if owned:
+                    connections.close()
 
     server = MCPServer[Services](
         "callforce",

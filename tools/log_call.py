@@ -175,7 +175,7 @@ async def _logged(
     except BaseException as exc:
         await services.write_keys.settle(services.store, key, claim, failure=exc)
         raise
-    await services.write_keys.settle(services.store, key, claim, result={"id": outcome[0]})
+    services.write_keys.finish_later(services.store, key, claim, {"id": outcome[0]})
     return outcome
 
 

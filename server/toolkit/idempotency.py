@@ -15,7 +15,8 @@ The store keeps each key for ``CALLFORCE_IDEMPOTENCY_HOURS`` (:meth:`WriteKeys.o
 ================================  ==============================================================
 the key is                        the call
 ================================  ==============================================================
-new (or its window passed)        claims it (pending), writes, and records the result (done)
+new (or its window passed)        claims it (pending), writes, answers, and meanwhile records
+                                  the result (done)
 done                              returns the first result, marked ``"replayed": true``
 pending in this process           waits for that write to end, then looks again (single-flight)
 pending in another process        polls the row every 50 ms; still pending shortly before the
@@ -204,6 +205,27 @@ class WriteKeys:
 
         The store is told in a task of its own, which a cancelled caller does not stop (a call
         cancelled after its write still records how it ended)."""
+        await asyncio.shield(self._end(store, key, claim, result=result, failure=failure))
+
+    def finish_later(
+        self, store: ConnectionStore, key: str, claim: KeyClaim, result: dict[str, Any]
+    ) -> None:
+        """Record a held key's ``result`` after the caller has its answer, not before: whoever
+        waits for the key here waits until it is stored (then replays), :meth:`drain` waits
+        at shutdown. A process that dies meanwhile leaves the key pending; its lease ends and
+        it reads as unknown — a repeat is told to check, never written blindly."""
+        self._end(store, key, claim, result=result)
+
+    def _end(
+        self,
+        store: ConnectionStore,
+        key: str,
+        claim: KeyClaim,
+        *,
+        result: dict[str, Any] | None = None,
+        failure: BaseException | None = None,
+    ) -> asyncio.Future[None]:
+        """The task that tells the store how the held key ended, then lands its flight."""
         if failure is None:
             ending = store.afinish_key(key, claim.token or "", result or {})
         elif nothing_written(failure):  # asked here: the call's budget is in this context
@@ -214,7 +236,7 @@ class WriteKeys:
         task = asyncio.ensure_future(self._ended(key, ending))
         self._endings.add(task)
         task.add_done_callback(self._endings.discard)
-        await asyncio.shield(task)
+        return task
 
     async def drain(self) -> None:
         """Wait for the keys being settled to be stored (before the store closes)."""
@@ -258,7 +280,8 @@ class WriteKeys:
         except BaseException as exc:
             await self.settle(store, key, claim, failure=exc)
             raise
-        await self.settle(store, key, claim, result=kept)
+        # The answer goes now; the result is stored meanwhile (a round trip off the call).
+        self.finish_later(store, key, claim, kept)
         return value
 
     def _land(self, key: str, flight: asyncio.Future[None]) -> None:

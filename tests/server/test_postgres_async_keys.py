@@ -1,6 +1,7 @@
 """The PostgreSQL store's async write keys (the twins a tool call awaits): the event loop goes on
-while a claim waits for the database, and a database restart fails them at once, then heals
-without a lost call. (What they share with SQLite: test_write_keys.py.)"""
+while a claim waits for the database; a database restart fails them at once, then heals
+without a lost call; a keyed write answers before its result is stored, and an identical call
+meanwhile waits for it and replays. (What they share with SQLite: test_write_keys.py.)"""
 
 from __future__ import annotations
 
@@ -11,14 +12,22 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+from pydantic import SecretStr
 
+from emulator.server import BackgroundEmulator
+from server.app import build_server
 from server.errors import StoreUnavailable
 from server.settings import Settings
+from server.store.interface import Connection
 from server.store.postgres import PostgresConnectionStore
 from server.store.postgres_pool import RETRY_SECONDS
+from tests.helpers.demo_org import API, DEMO_USER, add_fault, demo_tokens, make_settings
+from tests.helpers.org_records import unique
 from tests.helpers.postgres import PostgresCluster, find_bindir
+from tests.helpers.tool_calls import serving
 
 KEY = base64.b64encode(b"k" * 32).decode()
 DAY = 86_400.0
@@ -114,3 +123,58 @@ async def test_async_keys_fail_at_once_while_the_database_is_away_then_heal(
     finally:
         await store.aclose()
         store.close()
+
+
+async def test_a_write_answers_before_its_result_is_stored(
+    tmp_path: Path,
+    emulator: BackgroundEmulator,
+    control: httpx.AsyncClient,
+    database_url: str,
+) -> None:
+    """Another session locks the pending key's row during the create: the call still answers
+    (its result is stored after); an identical call meanwhile waits until the result is
+    stored, then replays it."""
+    settings = make_settings(tmp_path / "home", emulator, database_url=database_url, secret_key=KEY)
+    access, refresh = demo_tokens(emulator)
+    seeding = PostgresConnectionStore.from_settings(settings)
+    try:
+        seeding.save(
+            Connection(
+                name="prod",
+                environment="production",
+                login_url=emulator.base_url,
+                instance_url=emulator.base_url,
+                auth_kind="oauth",
+                access_token=SecretStr(access),
+                refresh_token=SecretStr(refresh),
+                username=DEMO_USER,
+            )
+        )
+    finally:
+        seeding.close()
+    args = {"object": "Contact", "data": {"LastName": unique("Later-")}}
+    call = {"meta": {"callforce/call": {"id": unique("call-")}}}
+    await add_fault(control, method="POST", path=f"{API}/sobjects/Contact", delay_ms=400, times=1)
+    locker = await psycopg.AsyncConnection.connect(database_url)
+    try:
+        async with serving(build_server(settings)) as client:
+            first = asyncio.ensure_future(client.call_tool("create_record", args, **call))
+            while not await (  # the claim is stored: lock its row until the commit below
+                await locker.execute(
+                    "SELECT key FROM idempotency_keys WHERE state = 'pending' FOR UPDATE"
+                )
+            ).fetchall():
+                await locker.rollback()
+                await asyncio.sleep(0.02)
+            answered = await asyncio.wait_for(first, 10)
+            assert not answered.is_error
+            assert (answered.structured_content or {}).get("replayed") is None
+            second = asyncio.ensure_future(client.call_tool("create_record", args, **call))
+            await asyncio.sleep(0.3)
+            assert not second.done()  # waiting for the first one's result to be stored
+            await locker.commit()
+            replayed = await asyncio.wait_for(second, 10)
+    finally:
+        await locker.close()
+    assert (replayed.structured_content or {})["replayed"] is True
+    assert (replayed.structured_content or {})["id"] == (answered.structured_content or {})["id"]

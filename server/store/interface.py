@@ -268,6 +268,11 @@ class ConnectionStore(Protocol):
         """The activity record (one row per tool call), opened on first use."""
         ...
 
+    async def aopen(self) -> None:
+        """Start opening what the ``a…`` methods use, on the running loop, without waiting
+        for it (a server does so at start-up; the first use does it otherwise)."""
+        ...
+
     async def aclose(self) -> None:
         """Release what the ``a…`` methods opened on the running loop (before it ends; they
         open again on the next use)."""

@@ -347,6 +347,10 @@ class PostgresConnectionStore:
                 self._activity = PostgresActivityLog(self._pool)
             return self._activity
 
+    async def aopen(self) -> None:
+        """Start the async pool on the running loop (its first session connects meanwhile)."""
+        await self._async_pool.open()
+
     async def aclose(self) -> None:
         """End the async sessions opened on the running loop (the next use opens new ones)."""
         await self._async_pool.close()

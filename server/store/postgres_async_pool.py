@@ -69,6 +69,11 @@ class AsyncStorePool:
                     raise error from None
                 attempt += 1
 
+    async def open(self) -> None:
+        """Open the pool on the running loop now rather than on first use (without waiting for
+        its first session)."""
+        await self._opened()
+
     async def _opened(self) -> AsyncConnectionPool[AsyncSession]:
         """The pool of the running loop, opened (without waiting for a session) on first use."""
         loop = asyncio.get_running_loop()

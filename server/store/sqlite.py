@@ -396,6 +396,9 @@ class SQLiteConnectionStore:
                 self._activity = SQLiteActivityLog(self.path)
             return self._activity
 
+    async def aopen(self) -> None:
+        """Nothing to do: the async twins use the store's one connection."""
+
     async def aclose(self) -> None:
         """Nothing to do: the async twins use the store's one connection."""
 

@@ -95,6 +95,7 @@ def build_server(
         if connections is None:  # opening creates the home, the key file and the schema
             connections = await asyncio.to_thread(open_store, settings)
         try:
+            await connections.aopen()  # the write keys' sessions connect while we start
             recorder = None
             if settings.activity_record:
                 recorder = ActivityRecorder(
@@ -121,9 +122,13 @@ def build_server(
                         yield services
                 finally:
                     warm.cancel()
+                    await services.write_keys.drain()  # the keys still being recorded
         finally:
-            if owned:
-                connections.close()
+            try:
+                await connections.aclose()  # its async sessions belong to this loop
+            finally:
+                if owned:
+                    connections.close()
 
     server = MCPServer[Services](
         "callforce",

@@ -173,9 +173,9 @@ async def _logged(
         else:
             outcome = await _create(ctx, conn, create_body), True
     except BaseException as exc:
-        services.write_keys.settle(services.store, key, claim, failure=exc)
+        await services.write_keys.settle(services.store, key, claim, failure=exc)
         raise
-    services.write_keys.settle(services.store, key, claim, result={"id": outcome[0]})
+    services.write_keys.finish_later(services.store, key, claim, {"id": outcome[0]})
     return outcome
 
 

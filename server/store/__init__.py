@@ -11,7 +11,8 @@ replicas), lock files and token encryption.
   attempts;
 - :mod:`~server.store.postgres`: the PostgreSQL store of ``CALLFORCE_DATABASE_URL``, shared by
   replicas; its schema (:mod:`~server.store.postgres_schema`), sessions and failure policy
-  (:mod:`~server.store.postgres_pool`), renewal locks (:mod:`~server.store.postgres_locks`),
+  (:mod:`~server.store.postgres_pool`; for the event loop :mod:`~server.store.postgres_async_pool`),
+  renewal locks (:mod:`~server.store.postgres_locks`),
   write keys (:mod:`~server.store.postgres_keys`), connect attempts
   (:mod:`~server.store.postgres_attempts`) and activity (:mod:`~server.store.postgres_activity`);
 - :mod:`~server.store.file_modes`: a private home (0700) and private files (0600);

@@ -25,7 +25,11 @@ answers with a :class:`KeyClaim` — ``fresh`` (the caller now holds it: pending
 its write and never learnt the outcome). The holder then finishes the key (done), marks it
 unknown, or releases it (nothing was written: the key is free again). A pending key whose lease
 ran out (its holder died) reads as ``unknown``; a key older than its window reads as absent
-until :meth:`ConnectionStore.prune_keys` deletes it.
+until :meth:`ConnectionStore.prune_keys` deletes it. Each key method has an async twin
+(:meth:`ConnectionStore.aclaim_key` …) with the same semantics, which the event loop awaits: a
+store whose database is across a network (PostgreSQL) answers it without holding the loop; one
+that answers in a fraction of a millisecond (SQLite) may answer inline. The sync ones serve
+threads, commands and tests.
 
 **Connect attempts** (the policy is :mod:`server.connect.flow`) wait in the store, so that a
 replica other than the one that started one can finish it. An attempt is a row under an opaque
@@ -211,6 +215,30 @@ class ConnectionStore(Protocol):
         """Forget some write keys older than their window; how many."""
         ...
 
+    async def aclaim_key(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """:meth:`claim_key` for the event loop: never holds it for a round trip."""
+        ...
+
+    async def afinish_key(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """:meth:`finish_key` for the event loop."""
+        ...
+
+    async def amark_key_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """:meth:`mark_key_unknown` for the event loop."""
+        ...
+
+    async def arelease_key(self, key: str, token: str) -> None:
+        """:meth:`release_key` for the event loop."""
+        ...
+
     def put_attempt(
         self, key: bytes, details: SecretStr, *, started_at: float, expires_at: float
     ) -> None:
@@ -238,6 +266,16 @@ class ConnectionStore(Protocol):
 
     def activity(self) -> ActivityLog:
         """The activity record (one row per tool call), opened on first use."""
+        ...
+
+    async def aopen(self) -> None:
+        """Start opening what the ``a…`` methods use, on the running loop, without waiting
+        for it (a server does so at start-up; the first use does it otherwise)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the ``a…`` methods opened on the running loop (before it ends; they
+        open again on the next use)."""
         ...
 
     def close(self) -> None:

@@ -36,6 +36,7 @@ from server.store.crypto import TokenCipher
 from server.store.file_modes import private_home
 from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.postgres_activity import PostgresActivityLog
+from server.store.postgres_async_pool import AsyncStorePool
 from server.store.postgres_attempts import PostgresAttempts
 from server.store.postgres_keys import PostgresWriteKeys
 from server.store.postgres_locks import AdvisoryLock, LockSession
@@ -88,7 +89,8 @@ class PostgresConnectionStore:
         self._pool = StorePool(params, size=pool_size)
         self._snapshot = Snapshot(self._pool, cipher, check_seconds=check_seconds)
         self._locks = LockSession(params, on_acquired=self._snapshot.recheck)
-        self._keys = PostgresWriteKeys(self._pool)
+        self._async_pool = AsyncStorePool(params, self._pool.backoff, size=pool_size)
+        self._keys = PostgresWriteKeys(self._pool, self._async_pool)
         self._attempts = PostgresAttempts(self._pool, cipher)
         self._activity: PostgresActivityLog | None = None
 
@@ -285,6 +287,32 @@ class PostgresConnectionStore:
         """Forget expired write keys (a batch at a time); how many."""
         return self._keys.prune()
 
+    async def aclaim_key(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """:meth:`claim_key` without holding the event loop (the async pool)."""
+        return await self._keys.aclaim(
+            key, fingerprint, lease_seconds=lease_seconds, keep_seconds=keep_seconds, take=take
+        )
+
+    async def afinish_key(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """:meth:`finish_key` without holding the event loop."""
+        await self._keys.afinish(key, token, result)
+
+    async def amark_key_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """:meth:`mark_key_unknown` without holding the event loop."""
+        await self._keys.amark_unknown(key, token, note)
+
+    async def arelease_key(self, key: str, token: str) -> None:
+        """:meth:`release_key` without holding the event loop."""
+        await self._keys.arelease(key, token)
+
     # -- connect attempts (server.store.postgres_attempts) -------------------------------------
 
     def put_attempt(
@@ -319,8 +347,17 @@ class PostgresConnectionStore:
                 self._activity = PostgresActivityLog(self._pool)
             return self._activity
 
+    async def aopen(self) -> None:
+        """Start the async pool on the running loop (its first session connects meanwhile)."""
+        await self._async_pool.open()
+
+    async def aclose(self) -> None:
+        """End the async sessions opened on the running loop (the next use opens new ones)."""
+        await self._async_pool.close()
+
     def close(self) -> None:
-        """End the store's sessions (and so any renewal lock still held)."""
+        """End the store's sessions (and so any renewal lock still held); the async ones are
+        :meth:`aclose`'s, on their loop."""
         self._locks.close()
         self._pool.close()
 

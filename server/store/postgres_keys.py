@@ -9,7 +9,9 @@ reads the row. Finishing, marking and releasing are one statement each, and only
 token moves the key. Each may run twice (after a broken session the pool runs it again): a
 claim that finds the key pending with its own holder token holds it. Each runs in autocommit
 without waiting for the disk (:mod:`server.store.postgres_pool`), like SQLite's keys with
-``synchronous = NORMAL``.
+``synchronous = NORMAL``. Each has an async twin (``aclaim`` …), with the same statements on
+the store's async pool (:mod:`server.store.postgres_async_pool`): a tool call awaits those, and
+the event loop goes on while the database answers.
 
 Times are the database's clock (``now()``), not the replica's: several machines compare them,
 and theirs may disagree.
@@ -24,6 +26,7 @@ from collections.abc import Collection
 from typing import Any
 
 from server.store.interface import KeyClaim, KeyState
+from server.store.postgres_async_pool import AsyncSession, AsyncStorePool
 from server.store.postgres_pool import Session, StorePool
 
 #: Expired keys deleted by one prune (the rest wait for the next one).
@@ -71,11 +74,50 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class PostgresWriteKeys:
-    """The write keys of one PostgreSQL store, on its pool."""
+def _claim_values(
+    key: str, fingerprint: str, lease_seconds: float, keep_seconds: float
+) -> dict[str, Any]:
+    """A claim's parameters, with a new holder token."""
+    return {
+        "key": key,
+        "fingerprint": fingerprint,
+        "holder": secrets.token_hex(8),
+        "lease": lease_seconds,
+        "keep": keep_seconds,
+    }
 
-    def __init__(self, pool: StorePool) -> None:
+
+def _answer(values: dict[str, Any], taken: Any, row: Any) -> KeyClaim | None:
+    """What one claim attempt found (``None``: the row went away in between, claim again)."""
+    holder = values["holder"]
+    if taken or (row is not None and row[4] == holder):
+        return KeyClaim("fresh", holder, fingerprint=values["fingerprint"])
+    if row is None:  # released by its holder in between
+        return None
+    state, result, found, abandoned, _ = row
+    if abandoned:
+        state = "unknown"  # its holder is gone without saying how it ended
+    return KeyClaim(state, result=json.loads(result) if result else None, fingerprint=found)
+
+
+_FINISH = (
+    "UPDATE idempotency_keys SET state = 'done', holder = NULL, result = %s "
+    "WHERE key = %s AND holder = %s"
+)
+_MARK_UNKNOWN = (
+    "UPDATE idempotency_keys SET state = 'unknown', holder = NULL, result = %s "
+    "WHERE key = %s AND holder = %s"
+)
+_RELEASE = "DELETE FROM idempotency_keys WHERE key = %s AND holder = %s"
+
+
+class PostgresWriteKeys:
+    """The write keys of one PostgreSQL store: on its sync pool, and (the ``a…`` methods, which
+    a tool call awaits) on its async pool, with the same statements."""
+
+    def __init__(self, pool: StorePool, async_pool: AsyncStorePool) -> None:
         self._pool = pool
+        self._async_pool = async_pool
 
     def claim(
         self,
@@ -94,50 +136,77 @@ class PostgresWriteKeys:
             return taken, None if taken else db.execute(_READ_STATEMENT, (key,)).fetchone()
 
         for _ in range(_CLAIM_ATTEMPTS):
-            holder = secrets.token_hex(8)
-            values = {
-                "key": key,
-                "fingerprint": fingerprint,
-                "holder": holder,
-                "lease": lease_seconds,
-                "keep": keep_seconds,
-            }
+            values = _claim_values(key, fingerprint, lease_seconds, keep_seconds)
             # Run again on a fresh session if this one broke: a first run that was applied left
             # the key pending with this holder token, which the second run finds and keeps.
             taken, row = self._pool.write(functools.partial(attempt, values=values), retries=1)
-            if taken or (row is not None and row[4] == holder):
-                return KeyClaim("fresh", holder, fingerprint=fingerprint)
-            if row is None:  # released by its holder in between: claim again
-                continue
-            state, result, found, abandoned, _ = row
-            if abandoned:
-                state = "unknown"  # its holder is gone without saying how it ended
-            return KeyClaim(state, result=json.loads(result) if result else None, fingerprint=found)
+            found = _answer(values, taken, row)
+            if found is not None:
+                return found
+        raise RuntimeError("a write key kept changing hands while it was claimed")
+
+    async def aclaim(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """:meth:`claim` on the async pool: the event loop goes on while the database answers."""
+        statement = _claim_statement(frozenset(take))
+
+        async def attempt(db: AsyncSession, values: dict[str, Any]) -> tuple[Any, Any]:
+            taken = await (await db.execute(statement, values)).fetchone()
+            if taken:
+                return taken, None
+            return None, await (await db.execute(_READ_STATEMENT, (key,))).fetchone()
+
+        for _ in range(_CLAIM_ATTEMPTS):
+            values = _claim_values(key, fingerprint, lease_seconds, keep_seconds)
+            # Safe to run twice, as in claim().
+            taken, row = await self._async_pool.write(
+                functools.partial(attempt, values=values), retries=1
+            )
+            found = _answer(values, taken, row)
+            if found is not None:
+                return found
         raise RuntimeError("a write key kept changing hands while it was claimed")
 
     def finish(self, key: str, token: str, result: dict[str, Any]) -> None:
         """See :meth:`~server.store.interface.ConnectionStore.finish_key`."""
-        self._settle(
-            "UPDATE idempotency_keys SET state = 'done', holder = NULL, result = %s "
-            "WHERE key = %s AND holder = %s",
-            (_json(result), key, token),
-        )
+        self._settle(_FINISH, (_json(result), key, token))
 
     def mark_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
         """See :meth:`~server.store.interface.ConnectionStore.mark_key_unknown`."""
-        self._settle(
-            "UPDATE idempotency_keys SET state = 'unknown', holder = NULL, result = %s "
-            "WHERE key = %s AND holder = %s",
-            (_json(note), key, token),
-        )
+        self._settle(_MARK_UNKNOWN, (_json(note), key, token))
 
     def release(self, key: str, token: str) -> None:
         """See :meth:`~server.store.interface.ConnectionStore.release_key`."""
-        self._settle("DELETE FROM idempotency_keys WHERE key = %s AND holder = %s", (key, token))
+        self._settle(_RELEASE, (key, token))
+
+    async def afinish(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """:meth:`finish` on the async pool."""
+        await self._asettle(_FINISH, (_json(result), key, token))
+
+    async def amark_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """:meth:`mark_unknown` on the async pool."""
+        await self._asettle(_MARK_UNKNOWN, (_json(note), key, token))
+
+    async def arelease(self, key: str, token: str) -> None:
+        """:meth:`release` on the async pool."""
+        await self._asettle(_RELEASE, (key, token))
 
     def _settle(self, statement: str, values: tuple[str, ...]) -> None:
         # Only the holder's token moves the key, and to the same place twice: safe to run again.
         self._pool.write(lambda db: db.execute(statement, values), retries=1)
+
+    async def _asettle(self, statement: str, values: tuple[str, ...]) -> None:
+        async def settle(db: AsyncSession) -> None:
+            await db.execute(statement, values)
+
+        await self._async_pool.write(settle, retries=1)  # safe to run again, as in _settle
 
     def prune(self) -> int:
         """Delete up to :data:`PRUNE_BATCH` expired keys; how many."""

@@ -5,7 +5,9 @@ and the one door every statement goes through.
   a dropped network) is :class:`~server.errors.StoreUnavailable`, whose message names neither
   the host nor the URL. After one, statements fail at once for :data:`RETRY_SECONDS`
   (doubling while it lasts) instead of each waiting for a connection that will not come: the
-  store is called inline from the event loop, so a dead database must not hold every call.
+  store's reads are called inline from the event loop, so a dead database must not hold every
+  call. The write keys go through the async twin of this pool
+  (:mod:`server.store.postgres_async_pool`), which shares its :class:`Backoff`.
   Then one caller probes with a session of its own — refused at once by a database that is
   restarting — and when it connects, the pool drops its dead sessions and fills again.
 - **Retries.** A restart leaves every pooled session dead; the statement that meets one is run
@@ -79,7 +81,7 @@ def reason_of(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-def _lost(exc: psycopg.OperationalError) -> bool:
+def lost(exc: psycopg.OperationalError) -> bool:
     """Whether ``exc`` says the session (or the way to the database) is gone: no SQLSTATE (a
     client-side failure), a connection exception (08…), a shutdown (57P01-3), a pool timeout."""
     state = exc.sqlstate
@@ -91,8 +93,45 @@ def _lost(exc: psycopg.OperationalError) -> bool:
     )
 
 
-def _relaxed(session: Session) -> None:
+def relaxed(session: Session) -> None:
     session.execute("SET synchronous_commit = off")
+
+
+class Backoff:
+    """Whether the database may be tried, after failures in a row (shared by the store's sync
+    and async pools, so that one that found the database away spares the other the wait)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        #: Failures in a row, and when (monotonic) the database may be tried again (0: now).
+        self._failures = 0
+        self._retry_at = 0.0
+
+    def must_probe(self) -> bool:
+        """False: go ahead; True: the wait is over, probe first (the others are refused
+        meanwhile). StoreUnavailable while the wait lasts."""
+        with self._guard:
+            if not self._retry_at:
+                return False
+            if time.monotonic() < self._retry_at:
+                raise StoreUnavailable
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return True
+
+    def failed(self, reason: str) -> None:
+        """A probe failed: refuse for a while (doubling, at most :data:`MAX_RETRY_SECONDS`)."""
+        with self._guard:
+            self._failures += 1
+            wait = min(RETRY_SECONDS * 2 ** (self._failures - 1), MAX_RETRY_SECONDS)
+            self._retry_at = time.monotonic() + wait
+        logger.warning("the connection database is out of reach (%s); next try in %.1fs",
+                       reason, wait)  # fmt: skip
+
+    def healed(self) -> None:
+        """A probe connected: statements go ahead again."""
+        with self._guard:
+            self._failures = 0
+            self._retry_at = 0.0
 
 
 class StorePool:
@@ -105,16 +144,13 @@ class StorePool:
             min_size=1,
             max_size=size,
             open=False,
-            configure=_relaxed,
+            configure=relaxed,
             name="callforce",
             timeout=WAIT_SECONDS,
             num_workers=1,
         )
         self._pool.open(wait=False)
-        self._guard = threading.Lock()
-        #: Failures in a row, and when (monotonic) the database may be tried again (0: now).
-        self._failures = 0
-        self._retry_at = 0.0
+        self.backoff = Backoff()
 
     def read(self, work: Callable[[Session], _T]) -> _T:
         """``work`` (reads only) on a pooled session; again on a fresh one if that one broke."""
@@ -151,19 +187,13 @@ class StorePool:
 
     def _usable(self) -> None:
         """Refuse at once while the database is away; once the wait is over, probe it."""
-        with self._guard:
-            if not self._retry_at:
-                return
-            if time.monotonic() < self._retry_at:
-                raise StoreUnavailable
-            self._retry_at = time.monotonic() + RETRY_SECONDS  # the others refuse meanwhile
-        if not self._probe(None):
+        if self.backoff.must_probe() and not self._probe(None):
             raise StoreUnavailable
 
     def _failed(self, exc: psycopg.OperationalError) -> StoreUnavailable:
         """The error for a failed statement; after a lost session, probe the database (a retry
         may go ahead only when it answered)."""
-        if _lost(exc):
+        if lost(exc):
             self._probe(exc)
         else:  # the database answered: a deadlock, a timeout, a lock not available
             logger.warning("a statement of the connection store failed: %s", reason_of(exc))
@@ -181,18 +211,10 @@ class StorePool:
         try:
             connect(self._params).close()
         except StoreUnavailable as exc:
-            with self._guard:
-                self._failures += 1
-                wait = min(RETRY_SECONDS * 2 ** (self._failures - 1), MAX_RETRY_SECONDS)
-                self._retry_at = time.monotonic() + wait
-            reason = exc.detail or (reason_of(cause) if cause else "unknown")
-            logger.warning("the connection database is out of reach (%s); next try in %.1fs",
-                           reason, wait)  # fmt: skip
+            self.backoff.failed(exc.detail or (reason_of(cause) if cause else "unknown"))
             return False
         self._pool.check()
-        with self._guard:
-            self._failures = 0
-            self._retry_at = 0.0
+        self.backoff.healed()
         return True
 
     def close(self) -> None:

@@ -329,6 +329,35 @@ class SQLiteConnectionStore:
         """Forget expired write keys (a batch at a time); how many."""
         return self._keys.prune()
 
+    # The async twins answer inline: a key statement takes ~0.1 ms, less than a hop to a
+    # worker thread and back costs.
+
+    async def aclaim_key(
+        self,
+        key: str,
+        fingerprint: str,
+        *,
+        lease_seconds: float,
+        keep_seconds: float,
+        take: Collection[KeyState] = (),
+    ) -> KeyClaim:
+        """:meth:`claim_key`, inline."""
+        return self.claim_key(
+            key, fingerprint, lease_seconds=lease_seconds, keep_seconds=keep_seconds, take=take
+        )
+
+    async def afinish_key(self, key: str, token: str, result: dict[str, Any]) -> None:
+        """:meth:`finish_key`, inline."""
+        self.finish_key(key, token, result)
+
+    async def amark_key_unknown(self, key: str, token: str, note: dict[str, Any]) -> None:
+        """:meth:`mark_key_unknown`, inline."""
+        self.mark_key_unknown(key, token, note)
+
+    async def arelease_key(self, key: str, token: str) -> None:
+        """:meth:`release_key`, inline."""
+        self.release_key(key, token)
+
     # -- connect attempts (server.store.sqlite_attempts) ---------------------------------------
 
     def put_attempt(
@@ -366,6 +395,12 @@ class SQLiteConnectionStore:
             if self._activity is None:
                 self._activity = SQLiteActivityLog(self.path)
             return self._activity
+
+    async def aopen(self) -> None:
+        """Nothing to do: the async twins use the store's one connection."""
+
+    async def aclose(self) -> None:
+        """Nothing to do: the async twins use the store's one connection."""
 
     def close(self) -> None:
         """Close the database."""

@@ -15,7 +15,8 @@ The store keeps each key for ``CALLFORCE_IDEMPOTENCY_HOURS`` (:meth:`WriteKeys.o
 ================================  ==============================================================
 the key is                        the call
 ================================  ==============================================================
-new (or its window passed)        claims it (pending), writes, and records the result (done)
+new (or its window passed)        claims it (pending), writes, answers, and meanwhile records
+                                  the result (done)
 done                              returns the first result, marked ``"replayed": true``
 pending in this process           waits for that write to end, then looks again (single-flight)
 pending in another process        polls the row every 50 ms; still pending shortly before the
@@ -30,7 +31,9 @@ whose answer never came (:class:`~server.errors.OutcomeUnknown`, the deadline, a
 unknown: repeating it blindly could write twice. A pending key whose holder died (its lease, the
 call's deadline and a margin, ran out) reads as unknown too.
 
-Cost on a warm call: one store write before the handler and one after (:mod:`server.store`).
+Cost on a warm call: one store write before the handler and one after (:mod:`server.store`),
+awaited through the store's async key methods, so a store across a network (PostgreSQL) does
+not hold the event loop meanwhile.
 """
 
 from __future__ import annotations
@@ -140,6 +143,8 @@ class WriteKeys:
 
     def __init__(self) -> None:
         self._flights: dict[str, asyncio.Future[None]] = {}
+        #: The keys being settled (the store is told in a task: see :meth:`settle`).
+        self._endings: set[asyncio.Future[None]] = set()
         self._pruned_at = -math.inf
 
     async def claim(
@@ -169,9 +174,7 @@ class WriteKeys:
             # Announced before the store is asked, so that a call arriving meanwhile waits here.
             flight = self._flights[key] = loop.create_future()
             try:
-                # Inline, not in a worker thread: a claim takes ~0.1 ms, less than a hop to a
-                # thread and back costs.
-                found = store.claim_key(
+                found = await store.aclaim_key(
                     key, fingerprint, lease_seconds=lease, keep_seconds=window_seconds, take=take
                 )
             except BaseException:
@@ -188,7 +191,7 @@ class WriteKeys:
                 raise WriteInProgress
             await asyncio.sleep(POLL_SECONDS)
 
-    def settle(
+    async def settle(
         self,
         store: ConnectionStore,
         key: str,
@@ -198,15 +201,52 @@ class WriteKeys:
         failure: BaseException | None = None,
     ) -> None:
         """End a held key: done with ``result``, or after ``failure`` released (nothing was
-        written) or marked unknown; whoever waits for it here looks again."""
-        token = claim.token or ""
+        written) or marked unknown; whoever waits for it here looks again.
+
+        The store is told in a task of its own, which a cancelled caller does not stop (a call
+        cancelled after its write still records how it ended)."""
+        await asyncio.shield(self._end(store, key, claim, result=result, failure=failure))
+
+    def finish_later(
+        self, store: ConnectionStore, key: str, claim: KeyClaim, result: dict[str, Any]
+    ) -> None:
+        """Record a held key's ``result`` after the caller has its answer, not before: whoever
+        waits for the key here waits until it is stored (then replays), :meth:`drain` waits
+        at shutdown. A process that dies meanwhile leaves the key pending; its lease ends and
+        it reads as unknown — a repeat is told to check, never written blindly."""
+        self._end(store, key, claim, result=result)
+
+    def _end(
+        self,
+        store: ConnectionStore,
+        key: str,
+        claim: KeyClaim,
+        *,
+        result: dict[str, Any] | None = None,
+        failure: BaseException | None = None,
+    ) -> asyncio.Future[None]:
+        """The task that tells the store how the held key ended, then lands its flight."""
+        if failure is None:
+            ending = store.afinish_key(key, claim.token or "", result or {})
+        elif nothing_written(failure):  # asked here: the call's budget is in this context
+            ending = store.arelease_key(key, claim.token or "")
+        else:
+            note = {"operation": _operation(failure)}
+            ending = store.amark_key_unknown(key, claim.token or "", note)
+        task = asyncio.ensure_future(self._ended(key, ending))
+        self._endings.add(task)
+        task.add_done_callback(self._endings.discard)
+        return task
+
+    async def drain(self) -> None:
+        """Wait for the keys being settled to be stored (before the store closes)."""
+        while self._endings:
+            await asyncio.gather(*self._endings, return_exceptions=True)
+
+    async def _ended(self, key: str, ending: Awaitable[None]) -> None:
+        """Await the store's ``ending`` of the held ``key``, then land its flight here."""
         try:
-            if failure is None:
-                store.finish_key(key, token, result or {})
-            elif nothing_written(failure):
-                store.release_key(key, token)
-            else:
-                store.mark_key_unknown(key, token, {"operation": _operation(failure)})
+            await ending
         except Exception:
             # The call's own outcome stands; the key stays pending until its lease ends, and
             # then reads as unknown: a repeat is told to check, never written blindly.
@@ -238,9 +278,10 @@ class WriteKeys:
             value = await work()
             kept = keep(value)
         except BaseException as exc:
-            self.settle(store, key, claim, failure=exc)
+            await self.settle(store, key, claim, failure=exc)
             raise
-        self.settle(store, key, claim, result=kept)
+        # The answer goes now; the result is stored meanwhile (a round trip off the call).
+        self.finish_later(store, key, claim, kept)
         return value
 
     def _land(self, key: str, flight: asyncio.Future[None]) -> None:

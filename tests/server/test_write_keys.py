@@ -1,12 +1,14 @@
 """The stores' write keys (SQLite and PostgreSQL alike): claim, finish, mark unknown, release,
-take over, expire and prune, between two stores on one place; and a SQLite store from before
-them is migrated."""
+take over, expire and prune, between two stores on one place, through the sync methods and
+their async twins; and a SQLite store from before them is migrated."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -121,3 +123,58 @@ def test_a_key_claimed_by_many_at_once_goes_to_one(
     with ThreadPoolExecutor(8) as pool:
         states = sorted(pool.map(claim, [one, two] * 4))
     assert states == ["fresh"] + ["pending"] * 7
+
+
+@pytest.fixture
+async def async_stores(
+    stores: tuple[ConnectionStore, ConnectionStore],
+) -> AsyncIterator[tuple[ConnectionStore, ConnectionStore]]:
+    """The two stores, their async sessions closed on the test's loop at the end."""
+    yield stores
+    for store in stores:
+        await store.aclose()
+
+
+async def test_the_async_twins_keep_the_same_keys(
+    async_stores: tuple[ConnectionStore, ConnectionStore],
+) -> None:
+    """aclaim/afinish/arelease/amark_key_unknown move the same rows the sync methods read:
+    fresh, then pending elsewhere, done with the result, released, unknown, taken over."""
+    one, two = async_stores
+    held = await one.aclaim_key("k", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.state == "fresh"
+    assert held.token
+    assert (await two.aclaim_key("k", "f", lease_seconds=10, keep_seconds=DAY)).state == "pending"
+    assert two.claim_key("k", "f", lease_seconds=10, keep_seconds=DAY).state == "pending"
+    await two.afinish_key("k", "not-the-holder", {"id": "stolen"})  # only the holder may finish
+    await one.afinish_key("k", held.token, {"id": "001"})
+    found = await two.aclaim_key("k", "f", lease_seconds=10, keep_seconds=DAY)
+    assert (found.state, found.result, found.fingerprint) == ("done", {"id": "001"}, "f")
+
+    held = await one.aclaim_key("a", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.token
+    await one.arelease_key("a", held.token)
+    assert two.claim_key("a", "f", lease_seconds=10, keep_seconds=DAY).state == "fresh"
+    held = await one.aclaim_key("b", "f", lease_seconds=10, keep_seconds=DAY)
+    assert held.token
+    await one.amark_key_unknown("b", held.token, {"operation": "create"})
+    found = await two.aclaim_key("b", "f", lease_seconds=10, keep_seconds=DAY)
+    assert (found.state, found.result) == ("unknown", {"operation": "create"})
+    taken = await two.aclaim_key("b", "f", lease_seconds=10, keep_seconds=DAY, take={"unknown"})
+    assert taken.state == "fresh"
+
+    assert (await one.aclaim_key("c", "f", lease_seconds=0.01, keep_seconds=DAY)).state == "fresh"
+    await asyncio.sleep(0.02)
+    assert (await two.aclaim_key("c", "f", lease_seconds=10, keep_seconds=DAY)).state == "unknown"
+
+
+async def test_a_key_claimed_by_many_coroutines_at_once_goes_to_one(
+    async_stores: tuple[ConnectionStore, ConnectionStore],
+) -> None:
+    """Eight async claims of one key from two stores at once: one fresh, seven pending."""
+    one, two = async_stores
+    claims = await asyncio.gather(
+        *(store.aclaim_key("race", "f", lease_seconds=10, keep_seconds=DAY)
+          for store in [one, two] * 4)
+    )  # fmt: skip
+    assert sorted(claim.state for claim in claims) == ["fresh"] + ["pending"] * 7

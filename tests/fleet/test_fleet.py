@@ -156,7 +156,11 @@ async def test_postgres_restarted_mid_traffic(
 
     running = asyncio.create_task(traffic())
     try:
-        await asyncio.sleep(0.5)
+        # Until some writes went through (a loaded machine may take longer than usual).
+        for _ in range(300):
+            if sum(o.began == o.ended == "up" for o in outcomes) >= 3:
+                break
+            await asyncio.sleep(0.05)
         phase = "stopping"
         await asyncio.to_thread(fleet.cluster.stop_server, "fast")
         phase = "down"

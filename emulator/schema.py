@@ -224,3 +224,18 @@ def load_schema() -> Schema:
             obj = ObjectSchema.from_describe(json.loads(entry.read_text(encoding="utf-8")))
             objects[obj.name] = obj
     return Schema(objects)
+
+
+class SchemaKey:
+    """Hashes a schema by identity, so that a parse cache (SOQL's, SOSL's) can be keyed by it."""
+
+    __slots__ = ("schema",)
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def __hash__(self) -> int:
+        return id(self.schema)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SchemaKey) and other.schema is self.schema

@@ -28,6 +28,7 @@ from server.salesforce.answers import json_or_none
 from server.salesforce.fields import ObjectInfo
 from server.store.interface import KeyClaim
 from server.toolkit import DESTRUCTIVE, ConnectionArg, ToolContext, ToolSpec
+from server.values.soql_literals import soql_quoted
 
 TASK = "Task"
 #: The Task subtype of a logged call (as Salesforce's own "Log a Call" sets it); it can be set
@@ -35,9 +36,6 @@ TASK = "Task"
 SUBTYPE = "Call"
 #: What the call's write key is kept for (it is never claimed for anything else).
 _FINGERPRINT = "log_call"
-# SOQL string literal escapes (a call id comes from the platform, not from the model, but is
-# still text from outside).
-_QUOTED = {ord(c): "\\" + e for c, e in zip("\\'\"\n\r\t\b\f", "\\'\"nrtbf", strict=True)}
 
 IdArg = Annotated[str | None, Field(min_length=15, max_length=18)]
 
@@ -128,7 +126,7 @@ async def _find(ctx: ToolContext, conn: str, call_id: str) -> str | None:
     id — are not it."""
     client = ctx.services.client
     soql = (
-        f"SELECT Id FROM {TASK} WHERE CallObject = '{call_id.translate(_QUOTED)}' "  # noqa: S608
+        f"SELECT Id FROM {TASK} WHERE CallObject = '{soql_quoted(call_id)}' "  # noqa: S608
         f"AND TaskSubtype = '{SUBTYPE}' ORDER BY CreatedDate LIMIT 1"
     )
     response = await client.request(

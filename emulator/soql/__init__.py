@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 
-from emulator.schema import Schema
+from emulator.schema import Schema, SchemaKey
 from emulator.soql.compiler import Query, compile_select
 from emulator.soql.errors import LocatedError, SoqlError, locate
 from emulator.soql.evaluate import QueryResult, execute
@@ -30,29 +30,14 @@ from emulator.soql.parser import parse_syntax
 __all__ = ["Query", "QueryResult", "SoqlError", "execute", "parse"]
 
 
-class _SchemaKey:
-    """Hashes a schema by identity, so that the parse cache can be keyed by it."""
-
-    __slots__ = ("schema",)
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-
-    def __hash__(self) -> int:
-        return id(self.schema)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SchemaKey) and other.schema is self.schema
-
-
 def parse(text: str, schema: Schema) -> Query:
     """Parse and check ``text`` against ``schema``; :class:`SoqlError` when Salesforce would
     refuse it. Results are cached: the same text is parsed once per schema."""
-    return _parse_cached(text, _SchemaKey(schema))
+    return _parse_cached(text, SchemaKey(schema))
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_cached(text: str, key: _SchemaKey) -> Query:
+def _parse_cached(text: str, key: SchemaKey) -> Query:
     stripped = text.strip()
     try:
         return compile_select(stripped, parse_syntax(stripped), key.schema)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 
-from emulator.schema import Schema
+from emulator.schema import Schema, SchemaKey
 from emulator.soql.errors import LocatedError
 from emulator.sosl.compiler import Search, compile_search
 from emulator.sosl.errors import SoslError, locate_search
@@ -33,29 +33,14 @@ from emulator.sosl.terms import escape
 __all__ = ["Search", "SoslError", "escape", "execute", "parse"]
 
 
-class _SchemaKey:
-    """Hashes a schema by identity, so that the parse cache can be keyed by it."""
-
-    __slots__ = ("schema",)
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-
-    def __hash__(self) -> int:
-        return id(self.schema)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SchemaKey) and other.schema is self.schema
-
-
 def parse(text: str, schema: Schema) -> Search:
     """Parse and check ``text`` against ``schema``; :class:`SoslError` when Salesforce would
     refuse it. Results are cached: the same text is parsed once per schema."""
-    return _parse_cached(text, _SchemaKey(schema))
+    return _parse_cached(text, SchemaKey(schema))
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_cached(text: str, key: _SchemaKey) -> Search:
+def _parse_cached(text: str, key: SchemaKey) -> Search:
     stripped = text.strip()
     statement = parse_statement(stripped)
     try:

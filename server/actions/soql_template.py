@@ -31,6 +31,7 @@ from server.actions.templating import (
     sandbox,
 )
 from server.values import FieldProblem, ValueCoercionError
+from server.values.soql_literals import soql_quoted
 
 #: Longest SOQL statement Salesforce accepts.
 MAX_SOQL_CHARS = 100_000
@@ -43,19 +44,6 @@ _BARE = {
         r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
     ),
 }
-# Each character maps on its own (str.translate), so an escape's backslash is never escaped
-# again: the same result as escaping the backslash first, then the rest.
-_QUOTED_ESCAPES = {
-    ord(char): "\\" + letter for char, letter in zip("\\'\"\n\r\t\b\f", "\\'\"nrtbf", strict=True)
-}
-# Other control characters as \uXXXX (the text coercion refuses most of them anyway).
-_QUOTED_ESCAPES |= {c: f"\\u{c:04x}" for c in (*range(0x20), 0x7F) if c not in _QUOTED_ESCAPES}
-_LIKE_ESCAPES = _QUOTED_ESCAPES | {ord("%"): "\\%", ord("_"): "\\_"}
-
-
-def soql_quoted(text: str, *, like: bool = False) -> str:
-    """``text`` as the content of a SOQL string literal (quotes not included)."""
-    return text.translate(_LIKE_ESCAPES if like else _QUOTED_ESCAPES)
 
 
 def soql_bare(value: Any) -> str:

@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 Outcome = Literal["ok", "error"]
+#: The activity table's columns, in the order both stores write and read them.
+ACTIVITY_COLUMNS = (
+    "started_at, call_id, connection, tool, outcome, error, duration_ms, sf_requests, sf_ms, "
+    "record_ids, replayed, arguments"
+)
 #: What stands where a value was cut out or redacted.
 REDACTED = "[redacted]"
 #: Argument values shorter than this are not cut out of error texts (a "1" is everywhere).
@@ -58,6 +63,29 @@ class ActivityQuery:
     tool: str | None = None
     outcome: Outcome | None = None
     limit: int = 1000
+
+    def select(self, placeholder: str) -> tuple[str, list[Any]]:
+        """The ``SELECT`` of the activity table this query asks for, and its bound values, in
+        the driver's ``placeholder`` style (``?`` for SQLite, ``%s`` for psycopg)."""
+        where: list[str] = []
+        values: list[Any] = []
+        for column, operator, value in (
+            ("started_at", ">=", self.since),
+            ("call_id", "=", self.call_id),
+            ("connection", "=", self.connection),
+            ("tool", "=", self.tool),
+            ("outcome", "=", self.outcome),
+        ):
+            if value is not None:
+                where.append(f"{column} {operator} {placeholder}")
+                values.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        # Only fixed column names are joined in; every value is a bound parameter.
+        statement = (
+            f"SELECT {ACTIVITY_COLUMNS} FROM activity {clause}"  # noqa: S608
+            f"ORDER BY started_at DESC, id DESC LIMIT {placeholder}"
+        )
+        return statement, [*values, self.limit]
 
 
 class ActivityLog(Protocol):

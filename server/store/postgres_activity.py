@@ -16,14 +16,10 @@ from typing import Any
 
 from psycopg.types.json import Json
 
-from server.activity.record import ActivityQuery, ToolCallRecord
+from server.activity.record import ACTIVITY_COLUMNS, ActivityQuery, ToolCallRecord
 from server.store.postgres_pool import Session, StorePool
 
-_COLUMNS = (
-    "started_at, call_id, connection, tool, outcome, error, duration_ms, sf_requests, sf_ms, "
-    "record_ids, replayed, arguments"
-)
-_INSERT = f"INSERT INTO activity ({_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"  # noqa: S608
+_INSERT = f"INSERT INTO activity ({ACTIVITY_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})"  # noqa: S608
 # Values the caller gave may be anything; what JSON cannot say is kept as its text.
 _dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
 
@@ -84,29 +80,10 @@ class PostgresActivityLog:
 
     def read(self, query: ActivityQuery) -> list[ToolCallRecord]:
         """The records ``query`` asks for, newest first."""
-        where: list[str] = []
-        values: list[Any] = []
-        if query.since is not None:
-            where.append("started_at >= %s")
-            values.append(query.since)
-        for column, value in (
-            ("call_id", query.call_id),
-            ("connection", query.connection),
-            ("tool", query.tool),
-            ("outcome", query.outcome),
-        ):
-            if value is not None:
-                where.append(f"{column} = %s")
-                values.append(value)
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
-        # Only fixed column names are joined in; every value is a bound parameter.
-        statement = (
-            f"SELECT {_COLUMNS} FROM activity {clause}"  # noqa: S608
-            "ORDER BY started_at DESC, id DESC LIMIT %s"
-        )
+        statement, values = query.select("%s")
 
         def fetch(db: Session) -> list[tuple[Any, ...]]:
-            return db.execute(statement, [*values, query.limit]).fetchall()
+            return db.execute(statement, values).fetchall()
 
         return [_record(row) for row in self._pool.read(fetch)]
 

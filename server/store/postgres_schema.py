@@ -123,7 +123,6 @@ COLUMNS = (
     "client_id, key_path, access_token, refresh_token, state, last_error, created_at, "
     "updated_at, is_default"
 )
-TOKEN_COLUMNS = ("access_token", "refresh_token")
 #: The advisory lock one migrating process holds (blocks the other starters until it is done).
 MIGRATION_LOCK = lock_key("schema migration")
 _SENTINEL = "callforce token key check"

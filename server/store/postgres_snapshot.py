@@ -28,18 +28,18 @@ snapshot read again does not decrypt a token that did not change.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 import time
 from typing import Any
 
 from pydantic import SecretStr
 
-from server.errors import StoredTokenUnreadable, StoreUnavailable
+from server.errors import StoreUnavailable
 from server.store.crypto import TokenCipher
 from server.store.interface import Connection
 from server.store.postgres_pool import Session, StorePool
-from server.store.postgres_schema import COLUMNS, TOKEN_COLUMNS
+from server.store.postgres_schema import COLUMNS
+from server.store.rows import TOKEN_COLUMNS, connection_of
 
 #: How long the snapshot is trusted before the connections' version is read again.
 CHECK_SECONDS = 0.25
@@ -48,7 +48,6 @@ _SNAPSHOT = (
     f"SELECT v.version, {', '.join(f'c.{column}' for column in COLUMNS.split(', '))} "  # noqa: S608
     'FROM connections_version v LEFT JOIN connections c ON true ORDER BY lower(c.name) COLLATE "C"'
 )
-logger = logging.getLogger("callforce.store")
 
 
 def _version(db: Session) -> int:
@@ -124,33 +123,9 @@ class Snapshot:
 
     def _connection(self, row: tuple[Any, ...]) -> Connection:
         values = dict(zip(COLUMNS.split(", "), row, strict=True))
-        name: str = values["name"]
-        tokens: dict[str, SecretStr | None] = {}
-        try:
-            for column in TOKEN_COLUMNS:
-                tokens[column] = self._open(name, column, values[column])
-        except StoredTokenUnreadable as exc:
-            # The row is unusable, not the store: say so through the state, keep listing.
-            logger.warning("stored tokens of connection %r do not decrypt", name)
-            tokens = dict.fromkeys(TOKEN_COLUMNS)
-            values["state"] = "needs_reconnect"
-            values["last_error"] = exc.message
-        return Connection(
-            name=name,
-            environment=values["environment"],
-            login_url=values["login_url"],
-            instance_url=values["instance_url"],
-            auth_kind=values["auth_kind"],
-            access_token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            org_id=values["org_id"],
-            user_id=values["user_id"],
-            username=values["username"],
-            client_id=values["client_id"],
-            key_path=values["key_path"],
-            state=values["state"],
-            last_error=values["last_error"],
-            is_default=values["is_default"],
+        return connection_of(
+            values,
+            self._open,
             created_at=values["created_at"].astimezone(dt.UTC),
             updated_at=values["updated_at"].astimezone(dt.UTC),
         )

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
-import logging
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -38,19 +37,19 @@ from typing import Any, get_args
 
 from pydantic import SecretStr
 
-from server.errors import ConnectionNotFound, StoredTokenUnreadable
+from server.errors import ConnectionNotFound
 from server.settings import Settings
 from server.store.crypto import TokenCipher
 from server.store.file_modes import private_file, private_home
 from server.store.interface import CONNECTION_NAME, Connection, KeyClaim, KeyState, State
 from server.store.locks import FileLock
+from server.store.rows import TOKEN_COLUMNS, connection_of
 from server.store.sqlite_activity import SQLiteActivityLog
 from server.store.sqlite_attempts import SQLiteAttempts
 from server.store.sqlite_keys import SQLiteWriteKeys
-from server.store.sqlite_schema import COLUMNS, TOKEN_COLUMNS, migrate
+from server.store.sqlite_schema import COLUMNS, migrate
 
 DB_FILE = "callforce.db"
-logger = logging.getLogger("callforce.store")
 
 
 def _now() -> str:
@@ -135,33 +134,9 @@ class SQLiteConnectionStore:
 
     def _connection(self, row: tuple[Any, ...]) -> Connection:
         values = dict(zip(COLUMNS.split(", "), row, strict=True))
-        name: str = values["name"]
-        tokens: dict[str, SecretStr | None] = {}
-        try:
-            for column in TOKEN_COLUMNS:
-                tokens[column] = self._open(name, column, values[column])
-        except StoredTokenUnreadable as exc:
-            # The row is unusable, not the store: say so through the state, keep listing.
-            logger.warning("stored tokens of connection %r do not decrypt", name)
-            tokens = dict.fromkeys(TOKEN_COLUMNS)
-            values["state"] = "needs_reconnect"
-            values["last_error"] = exc.message
-        return Connection(
-            name=name,
-            environment=values["environment"],
-            login_url=values["login_url"],
-            instance_url=values["instance_url"],
-            auth_kind=values["auth_kind"],
-            access_token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            org_id=values["org_id"],
-            user_id=values["user_id"],
-            username=values["username"],
-            client_id=values["client_id"],
-            key_path=values["key_path"],
-            state=values["state"],
-            last_error=values["last_error"],
-            is_default=bool(values["is_default"]),
+        return connection_of(
+            values,
+            self._open,
             created_at=dt.datetime.fromisoformat(values["created_at"]),
             updated_at=dt.datetime.fromisoformat(values["updated_at"]),
         )

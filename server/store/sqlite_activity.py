@@ -16,15 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from server.activity.record import ActivityQuery, ToolCallRecord
+from server.activity.record import ACTIVITY_COLUMNS, ActivityQuery, ToolCallRecord
 
 #: How long a write waits for another process's lock before it fails (and is dropped).
 BUSY_TIMEOUT_SECONDS = 0.5
-_COLUMNS = (
-    "started_at, call_id, connection, tool, outcome, error, duration_ms, sf_requests, sf_ms, "
-    "record_ids, replayed, arguments"
-)
-_INSERT = f"INSERT INTO activity ({_COLUMNS}) VALUES ({', '.join('?' * 12)})"  # noqa: S608
+_INSERT = f"INSERT INTO activity ({ACTIVITY_COLUMNS}) VALUES ({', '.join('?' * 12)})"  # noqa: S608
 
 
 def _row(record: ToolCallRecord) -> tuple[Any, ...]:
@@ -89,28 +85,9 @@ class SQLiteActivityLog:
 
     def read(self, query: ActivityQuery) -> list[ToolCallRecord]:
         """The records ``query`` asks for, newest first."""
-        where: list[str] = []
-        values: list[Any] = []
-        if query.since is not None:
-            where.append("started_at >= ?")
-            values.append(query.since)
-        for column, value in (
-            ("call_id", query.call_id),
-            ("connection", query.connection),
-            ("tool", query.tool),
-            ("outcome", query.outcome),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                values.append(value)
-        clause = f"WHERE {' AND '.join(where)} " if where else ""
-        # Only fixed column names are joined in; every value is a bound parameter.
-        statement = (
-            f"SELECT {_COLUMNS} FROM activity {clause}"  # noqa: S608
-            "ORDER BY started_at DESC, id DESC LIMIT ?"
-        )
+        statement, values = query.select("?")
         with self._lock:
-            rows = self._db.execute(statement, [*values, query.limit]).fetchall()
+            rows = self._db.execute(statement, values).fetchall()
         return [_record(row) for row in rows]
 
     def prune(self, before: float) -> int:

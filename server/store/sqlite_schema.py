@@ -91,7 +91,6 @@ COLUMNS = (
     "client_id, key_path, access_token, refresh_token, state, last_error, created_at, "
     "updated_at, is_default"
 )
-TOKEN_COLUMNS = ("access_token", "refresh_token")
 
 
 def migrate(db: sqlite3.Connection) -> None:
